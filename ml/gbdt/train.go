@@ -1,0 +1,250 @@
+package gbdt
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/plinthai/plinth/ml/artifact"
+	"github.com/plinthai/plinth/ml/frame"
+)
+
+// Data is a feature frame with one label per row.
+type Data struct {
+	X *frame.Frame
+	Y []float32
+	// Schema optionally describes X's columns (types, categories), for
+	// example frame.Encoder.Fields(); it is stored in the model so serving
+	// can encode rows the same way. Its names must match X's.
+	Schema []artifact.Field
+}
+
+// check validates the data for training or validation.
+func (d *Data) check(what, objective string, constantOK bool) error {
+	if d == nil || d.X == nil {
+		return fmt.Errorf("%w: %s: no data", ErrInput, what)
+	}
+	n, nf := d.X.NumRows(), d.X.NumCols()
+	if n == 0 || nf == 0 {
+		return fmt.Errorf("%w: %s: %d rows × %d features, want at least 1 × 1", ErrInput, what, n, nf)
+	}
+	if nf > maxFeatures {
+		return fmt.Errorf("%w: %s: %d features, at most %d", ErrInput, what, nf, maxFeatures)
+	}
+	if len(d.Y) != n {
+		return fmt.Errorf("%w: %s: %d labels for %d rows", ErrInput, what, len(d.Y), n)
+	}
+	if d.Schema != nil && len(d.Schema) != nf {
+		return fmt.Errorf("%w: %s: schema has %d fields for %d columns", ErrInput, what, len(d.Schema), nf)
+	}
+	for j, f := range d.Schema {
+		if f.Name != d.X.Names[j] {
+			return fmt.Errorf("%w: %s: schema field %d is %q, column is %q", ErrInput, what, j, f.Name, d.X.Names[j])
+		}
+	}
+	if err := checkLabels(objective, d.Y, constantOK); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// trainer holds the state of one training run.
+type trainer struct {
+	p       Params
+	obj     objective
+	x       *frame.Frame
+	y       []float32
+	n       int
+	margin  []float64
+	gp      []gpair
+	rng     *rand.Rand
+	g       *grower
+	model   *Model
+	valid   *validator
+	allRows []int32
+	fresh   bool // gp already holds the gradients at the current margins
+}
+
+// Train fits a model to train, reporting the metric on valid (optional)
+// after every round and stopping early if Params.EarlyStoppingRounds says
+// so. It returns ctx's error if ctx ends first. The model depends only on
+// the data, p and p.Threads (0 meaning GOMAXPROCS).
+func Train(ctx context.Context, train Data, valid *Data, p Params) (*Model, error) {
+	t, err := newTrainer(train, valid, p)
+	if err != nil {
+		return nil, err
+	}
+	for round := range p.NumRounds {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("gbdt: train: round %d: %w", round, err)
+		}
+		t.round()
+		if t.valid != nil && t.valid.observe(t.model, p.EarlyStoppingRounds) {
+			break
+		}
+	}
+	if t.valid != nil {
+		t.model.history = t.valid.history
+		if p.EarlyStoppingRounds > 0 {
+			t.model.bestRound = t.valid.best + 1
+			t.model.truncate(t.model.bestRound)
+		}
+	}
+	return t.model, nil
+}
+
+// newTrainer validates the input, bins the features and sets the margins.
+func newTrainer(train Data, valid *Data, p Params) (*trainer, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := train.check("train", p.Objective, false); err != nil {
+		return nil, err
+	}
+	if p.EarlyStoppingRounds > 0 && valid == nil {
+		return nil, fmt.Errorf("%w: early_stopping_rounds %d needs a validation set", ErrInput, p.EarlyStoppingRounds)
+	}
+	obj, err := newObjective(p.Objective, p.ScalePosWeight)
+	if err != nil {
+		return nil, err
+	}
+	threads := p.threads()
+	x, n := train.X, train.X.NumRows()
+	bn := newBinner(x.Cols, p.MaxBin, p.Seed, threads)
+	colBins := bn.binColumns(x.Cols, threads)
+	t := &trainer{
+		p: p, obj: obj, x: x, y: train.Y, n: n,
+		margin: make([]float64, n), gp: make([]gpair, n),
+		rng:   rand.New(rand.NewPCG(p.Seed, 0x5851f42d4c957f2d)),
+		g:     newGrower(p, bn, colBins, x.NumCols(), n),
+		model: newModel(p.Objective, x.Names, train.Schema),
+	}
+	base := obj.baseMargin(baseScore(p, train.Y))
+	t.model.baseMargin = float32(base)
+	t.model.params = p.asMap()
+	for i := range t.margin {
+		t.margin[i] = float64(t.model.baseMargin)
+	}
+	t.allRows = make([]int32, n)
+	for i := range t.allRows {
+		t.allRows[i] = int32(i)
+	}
+	if valid != nil {
+		if t.valid, err = newValidator(valid, t.model, p); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// newModel returns an empty model for the features.
+func newModel(objective string, names []string, schema []artifact.Field) *Model {
+	m := &Model{objective: objective, names: slices.Clone(names), namesGiven: true}
+	m.schema = make([]artifact.Field, len(names))
+	for j, n := range names {
+		m.schema[j] = artifact.Field{Name: n, Type: frame.TypeFloat}
+		if schema != nil {
+			m.schema[j] = schema[j]
+			m.schema[j].Categories = slices.Clone(schema[j].Categories)
+		}
+	}
+	return m
+}
+
+// round adds one tree.
+func (t *trainer) round() {
+	if !t.fresh {
+		t.gradients()
+	}
+	rows := t.sampleRows()
+	t.g.grow(rows, t.gp, t.sampleFeatures())
+	t.model.appendTree(t.g.nodes)
+	if len(rows) < t.n {
+		t.updateByTraversal()
+		t.fresh = false
+		return
+	}
+	// Every row sits in exactly one leaf: add the leaf to its rows' margins
+	// and compute the next round's gradients in the same pass, one task
+	// per leaf (their rows are disjoint).
+	leaves, order := t.g.leaves, t.g.rows
+	parallelFor(len(leaves), t.p.threads(), func(k int) {
+		s := leaves[k]
+		rs := order[s.lo:s.hi]
+		for _, r := range rs {
+			t.margin[r] += s.value
+		}
+		t.obj.gradientsAt(t.y, t.margin, t.gp, rs)
+	})
+	t.fresh = true
+}
+
+// gradients recomputes every row's gradient pair, in parallel blocks.
+func (t *trainer) gradients() {
+	const block = 16384
+	parallelFor((t.n+block-1)/block, t.p.threads(), func(b int) {
+		t.obj.gradients(t.y, t.margin, t.gp, b*block, min((b+1)*block, t.n))
+	})
+}
+
+// sampleRows draws the rows of this round's tree (all when Subsample is 1).
+func (t *trainer) sampleRows() []int32 {
+	if t.p.Subsample >= 1 {
+		return t.allRows
+	}
+	rows := make([]int32, 0, int(float64(t.n)*t.p.Subsample)+16)
+	for i := range t.n {
+		if t.rng.Float64() < t.p.Subsample {
+			rows = append(rows, int32(i))
+		}
+	}
+	if len(rows) == 0 {
+		rows = append(rows, int32(t.rng.IntN(t.n)))
+	}
+	return rows
+}
+
+// sampleFeatures draws this round's features (all when ColsampleByTree is 1).
+func (t *trainer) sampleFeatures() []int {
+	nf := t.x.NumCols()
+	all := make([]int, nf)
+	for j := range all {
+		all[j] = j
+	}
+	if t.p.ColsampleByTree >= 1 {
+		return all
+	}
+	k := max(1, int(float64(nf)*t.p.ColsampleByTree+0.5))
+	t.rng.Shuffle(nf, func(a, b int) { all[a], all[b] = all[b], all[a] })
+	out := all[:k]
+	slices.Sort(out)
+	return out
+}
+
+// updateByTraversal adds the newest tree's output to every row's margin
+// by walking it on the binned rows; used when rows were subsampled.
+func (t *trainer) updateByTraversal() {
+	nodes, nf, bins := t.g.nodes, t.g.nf, t.g.bins
+	const block = 16384
+	parallelFor((t.n+block-1)/block, t.p.threads(), func(b int) {
+		for r := b * block; r < min((b+1)*block, t.n); r++ {
+			t.margin[r] += float64(binnedLeaf(nodes, t.g.bn, bins[r*nf:(r+1)*nf]))
+		}
+	})
+}
+
+// binnedLeaf walks a tree under construction on one binned row.
+func binnedLeaf(nodes []tnode, bn *binner, row []uint8) float32 {
+	i := int32(0)
+	for nodes[i].feature >= 0 {
+		n := &nodes[i]
+		b := row[n.feature]
+		if b <= n.bin || (int(b) == bn.nbins(int(n.feature)) && n.defaultLeft) {
+			i = n.left
+		} else {
+			i = n.left + 1
+		}
+	}
+	return nodes[i].value
+}
