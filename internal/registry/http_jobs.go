@@ -1,0 +1,134 @@
+package registry
+
+import (
+	"net/http"
+
+	"github.com/plinthai/plinth/internal/platform/httpx"
+	"github.com/plinthai/plinth/internal/platform/problem"
+)
+
+// registerJobs adds the routes of jobs and gates.
+func (h *HTTP) registerJobs(mux httpx.Router) {
+	mux.HandleFunc("POST /v1/models/{model}/jobs", h.submitJob)
+	mux.HandleFunc("GET /v1/models/{model}/jobs", h.listJobs)
+	mux.HandleFunc("GET /v1/jobs", h.listJobs)
+	mux.HandleFunc("GET /v1/jobs/{id}", h.getJob)
+	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancelJob)
+	mux.HandleFunc("PUT /v1/models/{model}/gate", h.setGatePolicy)
+	mux.HandleFunc("GET /v1/models/{model}/gate", h.getGatePolicy)
+	mux.HandleFunc("POST /v1/models/{model}/versions/{version}/gate", h.evaluateGate)
+	mux.HandleFunc("GET /v1/models/{model}/versions/{version}/gate", h.getGateRecord)
+}
+
+func (h *HTTP) submitJob(w http.ResponseWriter, r *http.Request) {
+	var req SubmitJobRequest
+	if err := httpx.DecodeJSON(r, &req, httpx.DefaultMaxJSONBytes); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.Model != "" && req.Model != r.PathValue("model") {
+		h.fail(w, r, problem.Field("model", "body names model %q but the path names %q", req.Model, r.PathValue("model")))
+		return
+	}
+	req.Model = r.PathValue("model")
+	j, err := h.api.SubmitJob(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/jobs/"+j.ID)
+	httpx.WriteJSON(w, http.StatusAccepted, j)
+}
+
+func (h *HTTP) listJobs(w http.ResponseWriter, r *http.Request) {
+	limit, err := httpx.QueryInt(r, "limit", 0)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if limit < 0 || limit > maxAuditLimit {
+		h.fail(w, r, problem.Field("limit", "must be between 0 and %d", maxAuditLimit))
+		return
+	}
+	model := r.PathValue("model")
+	if model == "" {
+		model = r.URL.Query().Get("model")
+	}
+	jobs, err := h.api.ListJobs(r.Context(), ListJobsRequest{Model: model, Status: r.URL.Query().Get("status"), Limit: int(limit)})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if jobs == nil {
+		jobs = []Job{}
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+}
+
+func (h *HTTP) getJob(w http.ResponseWriter, r *http.Request) {
+	j, err := h.api.GetJob(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, j)
+}
+
+func (h *HTTP) cancelJob(w http.ResponseWriter, r *http.Request) {
+	j, err := h.api.CancelJob(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, j)
+}
+
+func (h *HTTP) setGatePolicy(w http.ResponseWriter, r *http.Request) {
+	var p GatePolicy
+	if err := httpx.DecodeJSON(r, &p, httpx.DefaultMaxJSONBytes); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.Model = r.PathValue("model")
+	out, err := h.api.SetGatePolicy(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *HTTP) getGatePolicy(w http.ResponseWriter, r *http.Request) {
+	p, err := h.api.GetGatePolicy(r.Context(), r.PathValue("model"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, p)
+}
+
+func (h *HTTP) evaluateGate(w http.ResponseWriter, r *http.Request) {
+	n, ok := h.version(w, r)
+	if !ok {
+		return
+	}
+	rec, err := h.api.EvaluateGate(r.Context(), r.PathValue("model"), n)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, rec)
+}
+
+func (h *HTTP) getGateRecord(w http.ResponseWriter, r *http.Request) {
+	n, ok := h.version(w, r)
+	if !ok {
+		return
+	}
+	rec, err := h.api.GetGateRecord(r.Context(), r.PathValue("model"), n)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, rec)
+}
