@@ -1,0 +1,69 @@
+package inference
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// nopWriter is a reusable ResponseWriter, so the benchmarks measure the
+// handlers, not the recorder.
+type nopWriter struct {
+	h    http.Header
+	code int
+	n    int
+}
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) WriteHeader(code int)        { w.code = code }
+func (w *nopWriter) Write(b []byte) (int, error) { w.n += len(b); return len(b), nil }
+
+// benchHandler runs the handler on one reused request per iteration.
+func benchHandler(b *testing.B, method, path string, body []byte) {
+	h := xgbHarness(b)
+	mux := http.NewServeMux()
+	NewHTTP(h.s, "bench", h.s.logger).Register(mux)
+	rd := bytes.NewReader(body)
+	req, err := http.NewRequest(method, path, io.NopCloser(rd))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		rd.Reset(body)
+		w.code = 0
+		mux.ServeHTTP(w, req)
+		if w.code != 0 && w.code != 200 {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+func BenchmarkV1PredictNamed(b *testing.B) {
+	benchHandler(b, "POST", "/v1/models/tiny:predict",
+		[]byte(`{"features":{"f0":1.18533623,"f1":-2.16157317,"f2":0.777643561,"f3":1.08358669,"f4":-1.39212918,"f5":2.3458817}}`))
+}
+
+func BenchmarkV1PredictArray(b *testing.B) {
+	benchHandler(b, "POST", "/v1/models/tiny:predict", []byte(`{"features":`+tinyRow+`}`))
+}
+
+func BenchmarkOIPInferJSON(b *testing.B) {
+	benchHandler(b, "POST", "/v2/models/tiny/infer",
+		[]byte(`{"id":"x","inputs":[{"name":"features","shape":[1,6],"datatype":"FP32","data":`+tinyRow+`}]}`))
+}
+
+func BenchmarkDecodeInferJSON(b *testing.B) {
+	body := []byte(`{"id":"x","inputs":[{"name":"features","shape":[1,6],"datatype":"FP32","data":` + tinyRow + `}]}`)
+	var r inferRequest
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.decodeInferJSON(body, -1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

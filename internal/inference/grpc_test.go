@@ -1,0 +1,149 @@
+package inference
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/plinthai/plinth/api/gen/inference"
+)
+
+// grpcClient serves h's service over gRPC on a loopback port.
+func grpcClient(t *testing.T, h *harness) pb.GRPCInferenceServiceClient {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	NewGRPC(h.s, "test", slog.New(slog.NewTextHandler(io.Discard, nil))).Register(srv)
+	reflection.Register(srv)
+	go func() { _ = srv.Serve(ln) }()
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(); srv.Stop() })
+	return pb.NewGRPCInferenceServiceClient(conn)
+}
+
+func tinyFloats() []float32 {
+	return []float32{1.18533623, -2.16157317, 0.777643561, 1.08358669, -1.39212918, 2.3458817}
+}
+
+func TestGRPCGolden(t *testing.T) {
+	h := xgbHarness(t)
+	c := grpcClient(t, h)
+	ctx := context.Background()
+	var raw []byte
+	for _, v := range tinyFloats() {
+		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+	}
+	in := func() []*pb.ModelInferRequest_InferInputTensor {
+		return []*pb.ModelInferRequest_InferInputTensor{{Name: "features", Datatype: "FP32", Shape: []int64{1, 6}}}
+	}
+	withContents := in()
+	withContents[0].Contents = &pb.InferTensorContents{Fp32Contents: tinyFloats()}
+	tests := []struct {
+		name string
+		call func() (proto.Message, error)
+	}{
+		{"server_live", func() (proto.Message, error) { return c.ServerLive(ctx, &pb.ServerLiveRequest{}) }},
+		{"server_ready", func() (proto.Message, error) { return c.ServerReady(ctx, &pb.ServerReadyRequest{}) }},
+		{"server_metadata", func() (proto.Message, error) { return c.ServerMetadata(ctx, &pb.ServerMetadataRequest{}) }},
+		{"model_ready", func() (proto.Message, error) { return c.ModelReady(ctx, &pb.ModelReadyRequest{Name: "tiny"}) }},
+		{"model_not_ready", func() (proto.Message, error) { return c.ModelReady(ctx, &pb.ModelReadyRequest{Name: "nope"}) }},
+		{"model_metadata", func() (proto.Message, error) { return c.ModelMetadata(ctx, &pb.ModelMetadataRequest{Name: "tiny"}) }},
+		{"infer_contents", func() (proto.Message, error) {
+			return c.ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "tiny", Id: "g1", Inputs: withContents})
+		}},
+		{"infer_raw", func() (proto.Message, error) {
+			return c.ModelInfer(ctx, &pb.ModelInferRequest{ModelName: "tiny", ModelVersion: "1", Id: "g2", Inputs: in(), RawInputContents: [][]byte{raw}})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := tt.call()
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "grpc", tt.name+".json"), stableJSON(t, m))
+		})
+	}
+	errs := []struct {
+		name string
+		req  *pb.ModelInferRequest
+		code codes.Code
+		msg  string
+	}{
+		{"unknown model", &pb.ModelInferRequest{ModelName: "nope", Inputs: in()}, codes.NotFound, `model "nope" is not served`},
+		{"unknown version", &pb.ModelInferRequest{ModelName: "tiny", ModelVersion: "7", Inputs: withContents}, codes.NotFound, `model "tiny" has no version 7`},
+		{"bad shape", &pb.ModelInferRequest{ModelName: "tiny", Inputs: []*pb.ModelInferRequest_InferInputTensor{{Name: "features", Datatype: "FP32", Shape: []int64{1, 5}, Contents: &pb.InferTensorContents{Fp32Contents: tinyFloats()[:5]}}}}, codes.InvalidArgument, "inputs.features: shape [1,5] does not fit FP32 [-1,6] or one [-1] input per feature"},
+		{"raw count", &pb.ModelInferRequest{ModelName: "tiny", Inputs: in(), RawInputContents: [][]byte{raw, raw}}, codes.InvalidArgument, "raw_input_contents: has 2 entries for 1 inputs"},
+		{"short raw", &pb.ModelInferRequest{ModelName: "tiny", Inputs: in(), RawInputContents: [][]byte{raw[:8]}}, codes.InvalidArgument, "inputs.features: binary data has 8 bytes, shape [1,6] of FP32 needs 24"},
+	}
+	for _, tt := range errs {
+		_, err := c.ModelInfer(ctx, tt.req)
+		if st := status.Convert(err); st.Code() != tt.code || st.Message() != tt.msg {
+			t.Errorf("%s: %v, want %s %q", tt.name, err, tt.code, tt.msg)
+		}
+	}
+}
+
+func TestGRPCPanicIsInternal(t *testing.T) {
+	reg := newFakeRegistry()
+	reg.setAlias("m", aliasChampion, reg.addVersion("m", "test:const", nil, nil))
+	c := grpcClient(t, start(t, reg, testConfig(t), nil))
+	req := func(first float32) *pb.ModelInferRequest {
+		return &pb.ModelInferRequest{ModelName: "m", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
+			Name: "features", Datatype: "FP32", Shape: []int64{1, 3}, Contents: &pb.InferTensorContents{Fp32Contents: []float32{first, 0, 0}}}}}
+	}
+	if _, err := c.ModelInfer(context.Background(), req(666)); status.Code(err) != codes.Internal {
+		t.Errorf("panicking model = %v, want INTERNAL", err)
+	}
+	if r, err := c.ModelInfer(context.Background(), req(1)); err != nil || r.Outputs[0].Contents.Fp32Contents[0] != 1 {
+		t.Errorf("after a panic = %v %v", r, err)
+	}
+}
+
+// stableJSON renders m as JSON with sorted keys and no random spacing
+// (protobuf's text formats vary their spacing on purpose).
+func stableJSON(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, '\n')
+}
+
+func TestGoldenDirs(t *testing.T) {
+	for _, d := range []string{"testdata/rest", "testdata/grpc"} {
+		if _, err := os.Stat(d); err != nil && !*update {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+}
