@@ -1,0 +1,291 @@
+package features_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/plinthai/plinth/internal/features"
+	"github.com/plinthai/plinth/internal/features/client"
+	"github.com/plinthai/plinth/internal/ingest"
+	"github.com/plinthai/plinth/internal/platform/blob"
+	"github.com/plinthai/plinth/internal/platform/bus"
+	"github.com/plinthai/plinth/internal/platform/bus/bustest"
+	"github.com/plinthai/plinth/internal/platform/kv/kvtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// env is a bus, a blob store and an ingest service to feed views with.
+type env struct {
+	bus    *bus.Bus
+	blobs  *blob.Store
+	ingest *ingest.Service
+}
+
+func newEnv(t *testing.T, b *bus.Bus) *env {
+	t.Helper()
+	blobs, err := blob.Open(context.Background(), blob.Config{}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = blobs.Close() })
+	cfg := ingest.DefaultConfig()
+	cfg.StreamsFile = "../ingest/testdata/streams.yaml"
+	in, err := ingest.New(cfg, b, discard, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Starting(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &env{bus: b, blobs: blobs, ingest: in}
+}
+
+// start runs a features service until the test ends (or stop is called).
+func (e *env) start(t *testing.T, rdb redis.UniversalClient, prefix, snapDir string) (*features.Service, func()) {
+	t.Helper()
+	return e.startWith(t, e.blobs, rdb, prefix, snapDir)
+}
+
+func (e *env) startWith(t *testing.T, blobs features.Blobs, rdb redis.UniversalClient, prefix, snapDir string) (*features.Service, func()) {
+	t.Helper()
+	cfg := features.DefaultConfig()
+	cfg.ViewsFile, cfg.RedisPrefix, cfg.OfflineFlush = "testdata/views.yaml", prefix, 50*time.Millisecond
+	svc, err := features.New(cfg, features.Deps{Bus: e.bus, Blobs: blobs, Redis: rdb, SnapshotDir: snapDir}, discard, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := svc.Starting(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc.Running(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Running: %v", err)
+		}
+		if err := svc.Stopping(context.Background()); err != nil {
+			t.Errorf("Stopping: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return svc, stop
+}
+
+// send ingests n transactions spread over cards, amounts 1..n, ids with tag.
+func (e *env) send(t *testing.T, tag string, n, cards int) {
+	t.Helper()
+	now := time.Now().UTC()
+	var batch [][]byte
+	for i := range n {
+		ts := now.Add(-time.Duration(n-i) * time.Second).Format(time.RFC3339Nano)
+		batch = append(batch, fmt.Appendf(nil, `{"txn_id":"%s%d","card_id":"card%d","ts":%q,"amount":%d,"merchant":"m%d","country":"FR"}`, tag, i, i%cards, ts, i+1, i%4))
+		if len(batch) == 100 || i == n-1 {
+			if res, err := e.ingest.Ingest(context.Background(), "transactions", batch); err != nil || len(res.Rejected) > 0 {
+				t.Fatalf("ingest: %+v %v", res, err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// waitCount polls until the 1h counts of the cards add up to want.
+func waitCount(t *testing.T, api features.API, cards int, want float64) {
+	t.Helper()
+	ents := make([]string, cards)
+	for i := range ents {
+		ents[i] = fmt.Sprint("card", i)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		fv, err := api.Lookup(context.Background(), "card", ents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0.0
+		for i := range ents {
+			got += fv.Values[i*len(fv.Names)+1] // txn_count_1h
+		}
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("1h count %v, want %v", got, want)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
+}
+
+func states(t *testing.T, svc *features.Service, cards int) map[string]string {
+	t.Helper()
+	v, _ := svc.View("card")
+	out := map[string]string{}
+	for i := range cards {
+		b, err := svc.Store().State(context.Background(), v, fmt.Sprint("card", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[fmt.Sprint("card", i)] = string(b)
+	}
+	return out
+}
+
+func viaGRPC(t *testing.T, api features.API) features.API {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	features.NewGRPC(api).Register(srv)
+	go func() { _ = srv.Serve(lis) }()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(); srv.Stop() })
+	return client.New(conn)
+}
+
+// TestLiveRestartAndReplay: events flow ingest → bus → features; a restart
+// from the snapshot resumes where it stopped; a replay from the start of the
+// stream into an empty store rebuilds exactly the live state.
+func TestLiveRestartAndReplay(t *testing.T) {
+	e := newEnv(t, bustest.Embedded(t))
+	snap := t.TempDir()
+	live, stop := e.start(t, nil, "", snap)
+	e.send(t, "a", 300, 7)
+	waitCount(t, live, 7, 300)
+	stop()
+
+	restarted, stop2 := e.start(t, nil, "", snap)
+	e.send(t, "b", 200, 7)
+	e.send(t, "a", 300, 7) // repeats within the duplicate window: dropped by JetStream
+	waitCount(t, restarted, 7, 500)
+	liveStates := states(t, restarted, 7)
+	grpcAPI := viaGRPC(t, restarted)
+	fv1, _ := restarted.Lookup(context.Background(), "card", []string{"card1", "nobody"})
+	fv2, err := grpcAPI.Lookup(context.Background(), "card", []string{"card1", "nobody"})
+	if err != nil || !cmp.Equal(fv1, fv2, cmpopts.EquateNaNs()) {
+		t.Errorf("gRPC lookup = %+v, %v; want %+v", fv2, err, fv1)
+	}
+	stop2()
+
+	replay, _ := e.start(t, nil, "", t.TempDir())
+	waitCount(t, replay, 7, 500)
+	if diff := cmp.Diff(liveStates, states(t, replay, 7)); diff != "" {
+		t.Errorf("replayed state differs from live (-live +replay):\n%s", diff)
+	}
+}
+
+// TestRedisReplicas: two replicas share the durable consumer over one Redis
+// store; the state they build equals an embedded replay of the stream.
+func TestRedisReplicas(t *testing.T) {
+	rdb, prefix := kvtest.Open(t)
+	e := newEnv(t, bustest.Embedded(t))
+	r1, _ := e.start(t, rdb, prefix, "")
+	r2, _ := e.start(t, rdb, prefix, "")
+	e.send(t, "r", 1000, 11)
+	waitCount(t, r1, 11, 1000)
+	waitCount(t, r2, 11, 1000)
+	replay, _ := e.start(t, nil, "", t.TempDir())
+	waitCount(t, replay, 11, 1000)
+	// Replicas apply an entity's events in another order than the stream
+	// (the state keeps ids in apply order), so compare features.
+	ents := make([]string, 11)
+	for i := range ents {
+		ents[i] = fmt.Sprint("card", i)
+	}
+	a, _ := r1.Lookup(context.Background(), "card", ents)
+	b, _ := replay.Lookup(context.Background(), "card", ents)
+	if diff := cmp.Diff(b, a, cmpopts.EquateNaNs(), cmpopts.EquateApprox(1e-9, 0)); diff != "" {
+		t.Errorf("replicas vs replay (-replay +replicas):\n%s", diff)
+	}
+}
+
+// flakyBlobs fails the first writes, as a blob store that is briefly down.
+type flakyBlobs struct {
+	*blob.Store
+	fail atomic.Int32
+}
+
+func (f *flakyBlobs) PutKey(ctx context.Context, key string, data []byte) error {
+	if f.fail.Add(-1) >= 0 {
+		return errors.New("blob store down")
+	}
+	return f.Store.PutKey(ctx, key, data)
+}
+
+// TestRedelivery: while the offline log cannot be written, JetStream
+// redelivers the events; the online store counts each event once, and the
+// offline log ends up holding them.
+func TestRedelivery(t *testing.T) {
+	e := newEnv(t, bustest.Embedded(t))
+	fb := &flakyBlobs{Store: e.blobs}
+	fb.fail.Store(3)
+	svc, _ := e.startWith(t, fb, nil, "", "")
+	e.send(t, "x", 100, 3)
+	waitCount(t, svc, 3, 100)
+	deadline := time.Now().Add(15 * time.Second)
+	for fb.fail.Load() >= 0 || offlineEvents(t, e.blobs) < 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("offline log holds %d events, failures left %d", offlineEvents(t, e.blobs), fb.fail.Load())
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
+	}
+	waitCount(t, svc, 3, 100)
+	ts, err := svc.TrainingSet(context.Background(), "card", []features.Label{{Entity: "card0", Time: time.Now().Add(time.Second)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ts.Values[1]; got != 34 {
+		t.Errorf("training set 1h count of card0 = %v, want 34 (redelivered events counted once)", got)
+	}
+}
+
+// offlineEvents counts the distinct events in the offline log.
+func offlineEvents(t *testing.T, blobs *blob.Store) int {
+	keys, err := blobs.ListKeys(context.Background(), "offline/card/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		data, err := blobs.GetKey(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range bytes.SplitSeq(bytes.TrimSpace(data), []byte("\n")) {
+			var rec struct{ Seq uint64 }
+			_ = json.Unmarshal(line, &rec)
+			seen[fmt.Sprint(rec.Seq)] = true
+		}
+	}
+	return len(seen)
+}
