@@ -1,0 +1,336 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/plinthai/plinth/internal/features"
+	"github.com/plinthai/plinth/internal/gateway"
+	"github.com/plinthai/plinth/internal/inference"
+	"github.com/plinthai/plinth/internal/ingest"
+	"github.com/plinthai/plinth/internal/monitor"
+	"github.com/plinthai/plinth/internal/platform/blob"
+	"github.com/plinthai/plinth/internal/platform/bus"
+	"github.com/plinthai/plinth/internal/platform/kv"
+	"github.com/plinthai/plinth/internal/platform/lifecycle"
+	"github.com/plinthai/plinth/internal/platform/outbox"
+	"github.com/plinthai/plinth/internal/platform/server"
+	"github.com/plinthai/plinth/internal/platform/sqlstore"
+	"github.com/plinthai/plinth/internal/platform/telemetry"
+	"github.com/plinthai/plinth/internal/registry"
+	registryclient "github.com/plinthai/plinth/internal/registry/client"
+	"github.com/plinthai/plinth/internal/rollout"
+	"github.com/plinthai/plinth/internal/trainer"
+)
+
+// Module and target names.
+const (
+	ModuleServer = "server"
+	ModuleBus    = "bus"
+	ModuleDB     = "db"
+	ModuleBlob   = "blob"
+	ModuleOutbox = "outbox"
+	// ModuleRegistryAPI hands dependents a registry.API: the local service
+	// when the registry target runs in this process, a gRPC client of
+	// --registry.addr otherwise.
+	ModuleRegistryAPI = "registry-api"
+
+	TargetGateway   = "gateway"
+	TargetRegistry  = "registry"
+	TargetMonitor   = "monitor"
+	TargetRollout   = "rollout"
+	TargetTrainer   = "trainer"
+	TargetInference = "inference"
+	ModuleRedis     = "redis"
+	TargetIngest    = "ingest"
+	TargetFeatures  = "features"
+	TargetAll       = "all"
+)
+
+// table is the one dependency table of the process. Targets are what users
+// name with --target; the rest are building blocks they pull in.
+func (a *App) table() *lifecycle.Modules {
+	m := lifecycle.NewModules()
+	for _, mod := range []lifecycle.Module{
+		{Name: ModuleServer, Init: a.initServer},
+		{Name: ModuleBus, Init: a.initBus},
+		{Name: ModuleDB, Init: a.initDB},
+		{Name: ModuleBlob, Init: a.initBlob},
+		{Name: ModuleOutbox, Deps: []string{ModuleDB, ModuleBus}, Init: a.initOutbox},
+		{Name: TargetGateway, Target: true, Deps: []string{ModuleServer, ModuleDB}, Init: a.initGateway},
+		{Name: TargetRegistry, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleDB, ModuleBlob, ModuleOutbox}, Init: a.initRegistry},
+		{Name: ModuleRegistryAPI, After: []string{TargetRegistry}, Init: a.initRegistryAPI},
+		{Name: TargetMonitor, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus, ModuleRegistryAPI}, Init: a.initMonitor},
+		{Name: TargetRollout, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleDB, ModuleOutbox, ModuleRegistryAPI},
+			After: []string{TargetMonitor}, Init: a.initRollout},
+		{Name: TargetTrainer, Target: true, Deps: []string{ModuleBus, ModuleRegistryAPI}, After: []string{TargetRollout, TargetFeatures}, Init: a.initTrainer},
+		{Name: TargetIngest, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus}, Init: a.initIngest},
+		{Name: ModuleRedis, Init: a.initRedis},
+		{Name: TargetFeatures, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus, ModuleBlob, ModuleRedis}, Init: a.initFeatures},
+		{Name: TargetInference, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus, ModuleRegistryAPI},
+			After: []string{TargetFeatures}, Init: a.initInference},
+		{Name: TargetAll, Target: true, Deps: []string{TargetGateway, TargetRegistry, TargetMonitor, TargetRollout, TargetTrainer, TargetInference,
+			TargetIngest, TargetFeatures}},
+	} {
+		if err := m.Add(mod); err != nil {
+			panic(err) // the table is static: a duplicate is a programming error caught by every test
+		}
+	}
+	return m
+}
+
+// Each init reads only its own module's config and the services built by
+// its dependencies, and calls New with explicit arguments.
+
+func (a *App) initServer(context.Context) (lifecycle.Service, error) {
+	a.server = server.New(a.cfg.Server, a.logger.With("module", ModuleServer), a.registry, a.ready, a.levels,
+		server.WithTracing(telemetry.TracingEnabled(os.Getenv)))
+	return a.server, nil
+}
+
+func (a *App) initBus(context.Context) (lifecycle.Service, error) {
+	logger := a.logger.With("module", ModuleBus)
+	return lifecycle.Funcs{
+		StartFn: func(ctx context.Context) error {
+			b, err := bus.Open(ctx, a.cfg.NATS, a.cfg.DataDir, logger)
+			if err != nil {
+				return err
+			}
+			a.bus = b
+			return b.EnsureStreams(ctx)
+		},
+		StopFn:  func(context.Context) error { return closeIf(a.bus) },
+		ReadyFn: func(ctx context.Context) error { return a.bus.Ready(ctx) },
+	}, nil
+}
+
+func (a *App) initDB(context.Context) (lifecycle.Service, error) {
+	return lifecycle.Funcs{
+		StartFn: func(ctx context.Context) error {
+			db, err := sqlstore.Open(ctx, a.cfg.DB, a.cfg.DataDir)
+			a.db = db
+			return err
+		},
+		StopFn:  func(context.Context) error { return closeIf(a.db) },
+		ReadyFn: func(ctx context.Context) error { return a.db.Ready(ctx) },
+	}, nil
+}
+
+func (a *App) initBlob(context.Context) (lifecycle.Service, error) {
+	return lifecycle.Funcs{
+		StartFn: func(ctx context.Context) error {
+			s, err := blob.Open(ctx, a.cfg.Blob, a.cfg.DataDir)
+			a.blobs = s
+			return err
+		},
+		StopFn:  func(context.Context) error { return closeIf(a.blobs) },
+		ReadyFn: func(ctx context.Context) error { return a.blobs.Ready(ctx) },
+	}, nil
+}
+
+func (a *App) initOutbox(ctx context.Context) (lifecycle.Service, error) {
+	if err := outbox.Migrate(ctx, a.db); err != nil {
+		return nil, err
+	}
+	relay, err := outbox.NewRelay(a.db, a.bus, a.cfg.Outbox, a.logger.With("module", ModuleOutbox), a.registry)
+	if err != nil {
+		return nil, err
+	}
+	a.relay = relay
+	return lifecycle.Funcs{RunFn: relay.Run}, nil
+}
+
+// initGateway builds the edge; its Starting installs it on the servers,
+// so every target that serves the public API depends on it.
+func (a *App) initGateway(context.Context) (lifecycle.Service, error) {
+	svc, err := gateway.New(a.cfg.Gateway, gateway.Deps{
+		DB: a.db, Host: a.server, DataDir: a.cfg.DataDir, Version: BuildVersion(), Ready: a.ready,
+		Out: a.Stdout, Logger: a.logger.With("module", TargetGateway), Registry: a.registry,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("new gateway: %w", err)
+	}
+	a.Gateway = svc
+	return svc, nil
+}
+
+func (a *App) initRegistry(context.Context) (lifecycle.Service, error) {
+	logger := a.logger.With("module", TargetRegistry)
+	svc, err := registry.New(a.cfg.Registry, a.db, a.blobs, a.relay, logger, a.registry)
+	if err != nil {
+		return nil, fmt.Errorf("new registry: %w", err)
+	}
+	registry.NewHTTP(svc, a.cfg.Registry.MaxArtifactBytes, logger).Register(a.server.Mux())
+	registry.NewGRPC(svc).Register(a.server.GRPC())
+	a.Registry = svc
+	return svc, nil
+}
+
+func (a *App) initRegistryAPI(context.Context) (lifecycle.Service, error) {
+	if a.Registry != nil {
+		a.registryAPI = a.Registry
+		return nil, nil
+	}
+	if a.cfg.Registry.Addr == "" {
+		return nil, fmt.Errorf("--registry.addr is required when the registry target does not run in this process")
+	}
+	conn, err := grpc.NewClient(a.cfg.Registry.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
+	if err != nil {
+		return nil, fmt.Errorf("dial registry at %s: %w", a.cfg.Registry.Addr, err)
+	}
+	a.registryAPI = registryclient.New(conn)
+	health := healthpb.NewHealthClient(conn)
+	return lifecycle.Funcs{
+		StopFn: func(context.Context) error { return conn.Close() },
+		ReadyFn: func(ctx context.Context) error {
+			resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil {
+				return fmt.Errorf("registry at %s: %w", a.cfg.Registry.Addr, err)
+			}
+			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				return fmt.Errorf("registry at %s: %s", a.cfg.Registry.Addr, resp.GetStatus())
+			}
+			return nil
+		},
+	}, nil
+}
+
+func (a *App) initMonitor(context.Context) (lifecycle.Service, error) {
+	logger := a.logger.With("module", TargetMonitor)
+	opts := []monitor.Option{monitor.WithJobs(a.registryAPI)}
+	if a.Clock != nil {
+		opts = append(opts, monitor.WithClock(a.now))
+	}
+	if a.EventClock != nil {
+		opts = append(opts, monitor.WithEventClock(a.EventClock))
+	}
+	svc, err := monitor.New(a.cfg.Monitor, a.bus, a.registryAPI, logger, a.registry, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("new monitor: %w", err)
+	}
+	monitor.NewHTTP(svc, logger).Register(a.server.Mux())
+	monitor.NewGRPC(svc).Register(a.server.GRPC())
+	a.Monitor = svc
+	return svc, nil
+}
+
+// initRollout builds the rollout controller over the registry. Verdicts
+// come from the monitor when it runs in this process; without one, canary
+// steps advance on their timeout policy only.
+func (a *App) initRollout(context.Context) (lifecycle.Service, error) {
+	logger := a.logger.With("module", TargetRollout)
+	var verdicts rollout.Verdicts
+	if a.Monitor != nil {
+		verdicts = a.Monitor
+	}
+	svc, err := rollout.New(a.cfg.Rollout, a.db, a.registryAPI, verdicts, a.relay, logger)
+	if err != nil {
+		return nil, fmt.Errorf("new rollout: %w", err)
+	}
+	rollout.NewHTTP(svc, logger).Register(a.server.Mux())
+	a.Rollout = svc
+	return svc, nil
+}
+
+// initTrainer builds the training workers over the registry; automatic
+// rollouts go to the rollout controller when it runs in this process.
+// Feature-view jobs need the feature store's TrainingSets.
+func (a *App) initTrainer(context.Context) (lifecycle.Service, error) {
+	cfg := a.cfg.Trainer
+	cfg.CodeVersion = BuildVersion()
+	if a.Features != nil {
+		a.trainingSets = featureTrainingSets{a.Features}
+	}
+	deps := trainer.Deps{TrainingSets: a.trainingSets}
+	if a.Rollout != nil {
+		deps.Rollouts = a.Rollout
+	}
+	if a.trainingSets != nil {
+		deps.Labels = trainer.FeedbackLabels{Bus: a.bus}
+	}
+	svc, err := trainer.New(cfg, a.registryAPI, a.bus, deps, a.logger.With("module", TargetTrainer), a.registry)
+	if err != nil {
+		return nil, fmt.Errorf("new trainer: %w", err)
+	}
+	return svc, nil
+}
+
+func (a *App) initInference(context.Context) (lifecycle.Service, error) {
+	logger := a.logger.With("module", TargetInference)
+	// The feature store serves predict-by-entity when the features target
+	// runs in this process; without it such requests answer 400.
+	var store inference.FeatureStore
+	if a.Features != nil {
+		store = a.Features
+	}
+	svc, err := inference.New(a.cfg.Inference, a.registryAPI, a.bus, store, logger, a.registry, inference.WithClock(a.now))
+	if err != nil {
+		return nil, fmt.Errorf("new inference: %w", err)
+	}
+	inference.NewHTTP(svc, BuildVersion(), logger).Register(a.server.Mux())
+	inference.NewGRPC(svc, BuildVersion(), logger).Register(a.server.GRPC())
+	a.Inference = svc
+	return svc, nil
+}
+
+func (a *App) initIngest(context.Context) (lifecycle.Service, error) {
+	logger := a.logger.With("module", TargetIngest)
+	svc, err := ingest.New(a.cfg.Ingest, a.bus, logger, a.registry, a.eventNow)
+	if err != nil {
+		return nil, fmt.Errorf("new ingest: %w", err)
+	}
+	ingest.NewHTTP(svc, a.cfg.Ingest, logger).Register(a.server.Mux())
+	ingest.NewGRPC(svc, a.cfg.Ingest).Register(a.server.GRPC())
+	a.Ingest = svc
+	return svc, nil
+}
+
+// initRedis connects to --redis.url when it is set; with none, the
+// modules that use Redis fall back to their in-process stores.
+func (a *App) initRedis(context.Context) (lifecycle.Service, error) {
+	if a.cfg.Redis.URL == "" {
+		return nil, nil
+	}
+	return lifecycle.Funcs{
+		StartFn: func(ctx context.Context) error {
+			c, err := kv.Open(ctx, a.cfg.Redis)
+			a.redis = c
+			return err
+		},
+		StopFn:  func(context.Context) error { return closeIf(a.redis) },
+		ReadyFn: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() },
+	}, nil
+}
+
+func (a *App) initFeatures(context.Context) (lifecycle.Service, error) {
+	logger := a.logger.With("module", TargetFeatures)
+	deps := features.Deps{Bus: a.bus, Blobs: a.blobs, SnapshotDir: filepath.Join(a.cfg.DataDir, "features"), Now: a.eventNow}
+	if a.redis != nil {
+		deps.Redis = a.redis
+	}
+	svc, err := features.New(a.cfg.Features, deps, logger, a.registry)
+	if err != nil {
+		return nil, fmt.Errorf("new features: %w", err)
+	}
+	features.NewHTTP(svc, logger).Register(a.server.Mux())
+	features.NewGRPC(svc).Register(a.server.GRPC())
+	a.Features = svc
+	return svc, nil
+}
+
+// closeIf closes c if it was opened.
+func closeIf[T interface{ Close() error }](c T) error {
+	var zero T
+	if any(c) == any(zero) {
+		return nil
+	}
+	return c.Close()
+}

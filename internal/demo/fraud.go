@@ -1,0 +1,437 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/plinthai/plinth/internal/app"
+	"github.com/plinthai/plinth/internal/platform/problem"
+	"github.com/plinthai/plinth/internal/platform/telemetry"
+	"github.com/plinthai/plinth/internal/registry"
+	"github.com/plinthai/plinth/internal/rollout"
+	"github.com/plinthai/plinth/internal/wire"
+	"github.com/plinthai/plinth/products/fraud"
+)
+
+// Phases of the fraud demo, in order.
+const (
+	PhaseBootstrap = "bootstrap"
+	PhaseFirst     = "first-model"
+	PhaseLive      = "live-traffic"
+	PhaseDrift     = "drift-retrain"
+	PhaseBad       = "bad-candidate"
+)
+
+// The simulated world and its timeline.
+const (
+	bootstrapDays = 4
+	driftDay      = 6
+	// speed is simulated seconds per wall second while the model serves.
+	speed = 8 * 3600
+	// chunk is the simulated time between two looks at the platform.
+	chunk = 2 * time.Hour
+	// phaseTimeout bounds a waiting phase on the wall clock.
+	phaseTimeout = 100 * time.Second
+	// jobTimeout bounds a training job on the wall clock.
+	jobTimeout = 90 * time.Second
+)
+
+// ErrPhase is the cause of a phase that did not reach its expected outcome.
+var ErrPhase = errors.New("demo phase failed")
+
+// Options configure a demo run.
+type Options struct {
+	// DataDir holds the platform's state; it should be empty.
+	DataDir string
+	// Out receives the view; Live redraws it in place (a terminal).
+	Out  io.Writer
+	Live bool
+	// Logger receives the platform's logs; nil writes JSON lines to
+	// DataDir/plinth.log.
+	Logger *slog.Logger
+	// Started, when set, is called once the platform is ready, before the
+	// first phase (tests watch its streams from there).
+	Started func(ctx context.Context, a *app.App) error
+}
+
+// PhaseResult is one phase's outcome.
+type PhaseResult struct {
+	Name   string
+	Took   time.Duration
+	Detail string
+}
+
+// Report is what a fraud demo run did.
+type Report struct {
+	Phases []PhaseResult
+	// First, Retrained and Bad are the versions of the first model, the
+	// retrain after the drift, and the bad candidate.
+	First, Retrained, Bad int64
+	// BadGateRefused says the bad candidate's gate refused it, so it never
+	// reached a canary; otherwise BadRollout is its rollout, rolled back.
+	BadGateRefused bool
+	// BadRollout is the bad candidate's rollout, rolled back.
+	BadRollout rollout.Rollout
+	// ToPromotion is the wall time from the drift to the retrained
+	// champion; Total the whole run's.
+	ToPromotion, Total time.Duration
+	Counts             fraud.Counts
+}
+
+// fraudRun is one run's state.
+type fraudRun struct {
+	opts     Options
+	app      *app.App
+	replay   *fraud.Replay
+	view     *view
+	start    time.Time // simulated
+	driftAt  time.Time // simulated
+	report   Report
+	seen     map[string]string // rollout id → state shown
+	versions int64             // latest version shown
+}
+
+// RunFraud runs the fraud loop on opts.DataDir and returns when every
+// phase reached its outcome (nil), one did not (an error wrapping
+// ErrPhase that names it), or ctx ended.
+func RunFraud(ctx context.Context, opts Options) (Report, error) {
+	began := time.Now()
+	r := &fraudRun{opts: opts, seen: map[string]string{}}
+	stop, err := r.startPlatform(ctx)
+	if err != nil {
+		return r.report, err
+	}
+	r.view = newView(opts.Out, opts.Live)
+	if opts.Started != nil {
+		err = opts.Started(ctx, r.app)
+	}
+	if err == nil {
+		err = r.phases(ctx)
+	}
+	r.report.Total = time.Since(began)
+	r.report.Counts = r.replay.Stats.Snapshot()
+	r.status("done", 1)
+	r.view.Close()
+	if serr := stop(); err == nil {
+		err = serr
+	}
+	return r.report, err
+}
+
+func (r *fraudRun) startPlatform(ctx context.Context) (stop func() error, err error) {
+	specDir := filepath.Join(r.opts.DataDir, "fraud")
+	if err := fraud.WriteSpec(specDir); err != nil {
+		return nil, err
+	}
+	cfg, err := platformConfig(r.opts.DataDir, specDir)
+	if err != nil {
+		return nil, err
+	}
+	logger := r.opts.Logger
+	if logger == nil {
+		f, err := os.OpenFile(filepath.Join(r.opts.DataDir, "plinth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				f.Close()
+			}
+		}()
+		logger = slog.New(slog.NewJSONHandler(f, nil))
+	}
+	r.start = time.Now().UTC().Truncate(time.Minute)
+	r.driftAt = r.start.Add(driftDay * 24 * time.Hour)
+	sim, err := fraud.NewSimulator(simConfig(r.start, r.driftAt))
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(cfg, logger, new(slog.LevelVar), telemetry.NewRegistry(app.BuildVersion()))
+	if err != nil {
+		return nil, err
+	}
+	r.replay = fraud.NewReplay(sim, newPlatform(a, logger))
+	a.EventClock = r.replay.Now
+	r.app = a
+	return runApp(ctx, a)
+}
+
+// simConfig is the demo's world: 300 cards, a fraud rate near 12 %, labels
+// within a day, and the fraudsters' switch at driftAt.
+func simConfig(start, driftAt time.Time) fraud.Config {
+	c := fraud.DefaultConfig()
+	c.Seed, c.Customers, c.Merchants, c.Start, c.DriftAt = 7, 300, 150, start, driftAt
+	c.CardTestingPerDay, c.TakeoverPerDay = 5, 4
+	c.FraudLabelDelay = [2]time.Duration{time.Hour, 12 * time.Hour}
+	c.LegitLabelDelay = [2]time.Duration{2 * time.Hour, 18 * time.Hour}
+	return c
+}
+
+// runApp runs a until stop is called, once it is ready.
+func runApp(ctx context.Context, a *app.App) (func() error, error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	stop := func() error { cancel(); return <-done }
+	deadline := time.Now().Add(30 * time.Second)
+	for a.Ready(ctx) != nil || a.HTTPAddr() == "" {
+		select {
+		case err := <-done:
+			cancel()
+			return nil, fmt.Errorf("platform stopped before ready: %w", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = stop()
+			return nil, fmt.Errorf("platform not ready: %w", a.Ready(ctx))
+		}
+	}
+	return stop, nil
+}
+
+func (r *fraudRun) phases(ctx context.Context) error {
+	for _, p := range []struct {
+		name string
+		run  func(context.Context) (string, error)
+	}{
+		{PhaseBootstrap, r.bootstrap},
+		{PhaseFirst, r.firstModel},
+		{PhaseLive, r.live},
+		{PhaseDrift, r.drift},
+		{PhaseBad, r.badCandidate},
+	} {
+		began := time.Now()
+		r.status(p.name, 0)
+		detail, err := p.run(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.view.Event("phase %s FAILED: %v", p.name, err)
+			return fmt.Errorf("%w: %s: %v", ErrPhase, p.name, err)
+		}
+		r.report.Phases = append(r.report.Phases, PhaseResult{Name: p.name, Took: time.Since(began), Detail: detail})
+		r.view.Event("phase %s done in %.1fs: %s", p.name, time.Since(began).Seconds(), detail)
+	}
+	return nil
+}
+
+// bootstrap declares the model and its gate and replays the first days
+// flat out, without scoring: the history the first model learns from.
+func (r *fraudRun) bootstrap(ctx context.Context) (string, error) {
+	reg := r.app.Registry
+	_, err := reg.CreateModel(ctx, registry.CreateModelRequest{Name: fraud.Model, Description: "card fraud scorer (demo)",
+		Tags: map[string]string{"feature_view": fraud.View}})
+	if err != nil && !errors.Is(err, problem.ErrConflict) {
+		return "", err
+	}
+	g, err := fraud.LoadGate()
+	if err != nil {
+		return "", err
+	}
+	if _, err := reg.SetGatePolicy(ctx, registry.GatePolicy{Model: fraud.Model, Floors: g.Floors, MaxRegression: g.MaxRegression,
+		LatencyP99US: g.LatencyP99US, AutoRollout: g.AutoRollout}); err != nil {
+		return "", err
+	}
+	r.replay.Speed = 0
+	until := r.start.Add(bootstrapDays * 24 * time.Hour)
+	if err := r.advanceTo(ctx, PhaseBootstrap, until); err != nil {
+		return "", err
+	}
+	c := r.replay.Stats.Snapshot()
+	return fmt.Sprintf("%d transactions (%d fraud), %d labels over %d days", c.Transactions, c.Frauds, c.Labels, bootstrapDays), nil
+}
+
+// firstModel trains by the product's training spec, and waits for the
+// gate and the automatic rollout to make it champion.
+func (r *fraudRun) firstModel(ctx context.Context) (string, error) {
+	if err := r.app.WaitFeatures(ctx, fraud.View); err != nil {
+		return "", err
+	}
+	if err := sleep(ctx, 600*time.Millisecond); err != nil { // the offline log's flush interval, thrice
+		return "", err
+	}
+	job, err := r.submit(ctx, "fraud-first", "bootstrap", r.start, r.replay.Now())
+	if err != nil {
+		return "", err
+	}
+	v, err := r.waitJob(ctx, PhaseFirst, job.ID)
+	if err != nil {
+		return "", err
+	}
+	r.report.First = v
+	if err := r.waitFor(ctx, PhaseFirst, "champion", func() (bool, error) { return r.champion(ctx) == v, nil }); err != nil {
+		return "", err
+	}
+	ver, _ := r.app.Registry.GetVersion(ctx, fraud.Model, v)
+	return fmt.Sprintf("v%d champion, holdout AUPRC %.3f", v, ver.Metrics["auprc"]), nil
+}
+
+// submit queues a training job of the product's spec over [from, to).
+func (r *fraudRun) submit(ctx context.Context, id, reason string, from, to time.Time) (registry.Job, error) {
+	spec, err := fraud.LoadTraining()
+	if err != nil {
+		return registry.Job{}, err
+	}
+	return r.app.Registry.SubmitJob(ctx, registry.SubmitJobRequest{ID: id, Model: fraud.Model, Algorithm: spec.Algorithm,
+		Params: spec.Params, Reason: reason,
+		Data: wire.TrainData{View: spec.Data.View, From: from, To: to, Split: spec.Data.Split, Holdout: spec.Data.Holdout}})
+}
+
+// live scores every transaction until the drift.
+func (r *fraudRun) live(ctx context.Context) (string, error) {
+	r.replay.Speed = speed
+	r.replay.Score.Store(true)
+	if err := r.advanceTo(ctx, PhaseLive, r.driftAt); err != nil {
+		return "", err
+	}
+	st := r.versionStats(ctx, r.report.First)
+	return fmt.Sprintf("v%d live AUPRC %.3f over %d labels", r.report.First, st.Quality["auprc"], st.Samples), nil
+}
+
+// drift replays past the fraudsters' switch until the monitor's retrain
+// is champion.
+func (r *fraudRun) drift(ctx context.Context) (string, error) {
+	began := time.Now()
+	r.view.Event("drift: fraudsters switch patterns at %s", r.driftAt.Format("Jan 2 15:04"))
+	var job registry.Job
+	err := r.trafficUntil(ctx, PhaseDrift, func() (bool, error) {
+		if job.ID == "" {
+			job = r.monitorJob(ctx)
+			return false, nil
+		}
+		j, err := r.app.Registry.GetJob(ctx, job.ID)
+		if err != nil || j.Status == registry.JobFailed {
+			return false, fmt.Errorf("retrain job %s: %v %s", job.ID, err, j.Error)
+		}
+		if j.Version == 0 {
+			return false, nil
+		}
+		if rec, err := r.app.Registry.GetGateRecord(ctx, fraud.Model, j.Version); err == nil && !rec.Passed {
+			return false, fmt.Errorf("the retrain v%d did not pass its gate: %v", j.Version, rec.Failures)
+		}
+		return r.champion(ctx) == j.Version, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	j, _ := r.app.Registry.GetJob(ctx, job.ID)
+	r.report.Retrained, r.report.ToPromotion = j.Version, time.Since(began)
+	return fmt.Sprintf("retrain %s (reason %s) → v%d champion after the canary, %.1fs after the drift", j.ID, j.Reason, j.Version,
+		r.report.ToPromotion.Seconds()), nil
+}
+
+// monitorJob returns the retrain job the monitor queued, if any.
+func (r *fraudRun) monitorJob(ctx context.Context) registry.Job {
+	jobs, err := r.app.Registry.ListJobs(ctx, registry.ListJobsRequest{Model: fraud.Model})
+	if err != nil {
+		return registry.Job{}
+	}
+	for _, j := range jobs {
+		if j.Reason == "decay" || j.Reason == "drift" {
+			r.view.Event("monitor queued retrain %s (%s)", j.ID, j.Reason)
+			return j
+		}
+	}
+	return registry.Job{}
+}
+
+// badCandidate trains a candidate on stale, pre-drift data: its gate
+// passes on its own holdout, and the canary must roll it back on live
+// traffic with the champion untouched.
+func (r *fraudRun) badCandidate(ctx context.Context) (string, error) {
+	champ := r.report.Retrained
+	job, err := r.submit(ctx, "fraud-stale", "manual: trained on stale pre-drift data", r.start, r.driftAt)
+	if err != nil {
+		return "", err
+	}
+	v, err := r.waitJobWithTraffic(ctx, job.ID)
+	if err != nil {
+		return "", err
+	}
+	r.report.Bad = v
+	rec, err := r.app.Registry.GetGateRecord(ctx, fraud.Model, v)
+	if err != nil {
+		return "", err
+	}
+	if !rec.Passed {
+		// The first safety net caught it: on the same holdout the stale
+		// model is far enough behind the champion that its gate refuses
+		// it, and it never serves. Which net catches a stale model depends
+		// on how far the fraud has moved by then.
+		r.report.BadGateRefused = true
+		if c := r.champion(ctx); c != champ {
+			return "", fmt.Errorf("the champion moved to v%d although v%d failed its gate", c, v)
+		}
+		return fmt.Sprintf("v%d refused by its gate (%s); champion still v%d", v, strings.Join(rec.Failures, "; "), champ), nil
+	}
+	var ro rollout.Rollout
+	err = r.trafficUntil(ctx, PhaseBad, func() (bool, error) {
+		if c := r.champion(ctx); c != champ {
+			return false, fmt.Errorf("the champion moved to v%d during the bad candidate's canary", c)
+		}
+		ro = r.rolloutOf(ctx, v)
+		return ro.Final(), nil
+	})
+	if err != nil {
+		return "", err
+	}
+	r.report.BadRollout = ro
+	if ro.State != rollout.StateRolledBack {
+		return "", fmt.Errorf("v%d rollout ended %s, want rolled_back (%s)", v, ro.State, ro.Reason)
+	}
+	return fmt.Sprintf("v%d rolled back (%s); champion still v%d", v, ro.Reason, champ), nil
+}
+
+func (r *fraudRun) waitJobWithTraffic(ctx context.Context, id string) (int64, error) {
+	var v int64
+	err := r.trafficUntil(ctx, PhaseBad, func() (bool, error) {
+		j, err := r.app.Registry.GetJob(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if j.Status == registry.JobFailed || j.Status == registry.JobCancelled {
+			return false, fmt.Errorf("job %s %s: %s", id, j.Status, j.Error)
+		}
+		v = j.Version
+		return j.Status == registry.JobSucceeded, nil
+	})
+	return v, err
+}
+
+// rolloutOf returns the latest rollout of version v.
+func (r *fraudRun) rolloutOf(ctx context.Context, v int64) rollout.Rollout {
+	list, _ := r.app.Rollout.List(ctx, fraud.Model)
+	for _, ro := range list {
+		if ro.Version == v {
+			return ro
+		}
+	}
+	return rollout.Rollout{}
+}
+
+func (r *fraudRun) champion(ctx context.Context) int64 {
+	a, err := r.app.Registry.GetAlias(ctx, fraud.Model, registry.AliasChampion)
+	if err != nil {
+		return 0
+	}
+	return a.Version
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

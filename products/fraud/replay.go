@@ -1,0 +1,222 @@
+package fraud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/plinthai/plinth/internal/wire"
+)
+
+// Platform is what a replay drives: the ingest stream, the feature view
+// the model reads, the model's predictions by card, and FEEDBACK.
+type Platform interface {
+	// Ingest persists events of stream (all or an error).
+	Ingest(ctx context.Context, stream string, events [][]byte) error
+	// WaitFeatures returns once view has applied every ingested event.
+	WaitFeatures(ctx context.Context, view string) error
+	// Predict scores the card's latest transaction by entity key.
+	Predict(ctx context.Context, model, entity string) (Scored, error)
+	// Feedback publishes labels.
+	Feedback(ctx context.Context, fbs ...wire.Feedback) error
+}
+
+// Scored is one prediction as the replay keeps it.
+type Scored struct {
+	ID      string
+	Version int64
+	Arm     string
+	Score   float64
+}
+
+// ReplayStats counts what a replay did; read it with Snapshot.
+type ReplayStats struct {
+	Transactions, Frauds, Labels, Predictions, PredictErrors atomic.Int64
+}
+
+// Counts is a copy of ReplayStats.
+type Counts struct {
+	Transactions, Frauds, Labels, Predictions, PredictErrors int64
+}
+
+// Snapshot copies the counters.
+func (s *ReplayStats) Snapshot() Counts {
+	return Counts{s.Transactions.Load(), s.Frauds.Load(), s.Labels.Load(), s.Predictions.Load(), s.PredictErrors.Load()}
+}
+
+// Replay drives the simulator into the platform in accelerated time, one
+// step of simulated time at a time: the step's transactions are ingested,
+// the card view catches up, each transaction is scored by its card (when
+// Score is on), and the labels due in the step go to FEEDBACK, naming the
+// prediction they judge and the card and time of the transaction. Its
+// clock (Now) is the simulated time, for the platform's event clock. Run
+// is not safe for concurrent use; Now and Stats are.
+type Replay struct {
+	sim      *Simulator
+	platform Platform
+	// Step is the simulated time ingested at once (default 10 minutes).
+	Step time.Duration
+	// Speed is simulated seconds per wall second; 0 runs flat out.
+	Speed float64
+	// Score turns scoring of each transaction on.
+	Score atomic.Bool
+	// Stats counts the replay's work.
+	Stats ReplayStats
+
+	now     atomic.Int64
+	held    *Event
+	scored  map[string]string // transaction id → prediction id, until labelled
+	started time.Time         // wall time the pacing counts from
+	simFrom time.Time         // simulated time at started
+}
+
+// NewReplay returns a replay of sim into p, its clock at sim's start.
+func NewReplay(sim *Simulator, p Platform) *Replay {
+	r := &Replay{sim: sim, platform: p, Step: 10 * time.Minute, scored: map[string]string{}}
+	r.now.Store(sim.cfg.Start.UnixNano())
+	return r
+}
+
+// Now is the replay's simulated time.
+func (r *Replay) Now() time.Time { return time.Unix(0, r.now.Load()).UTC() }
+
+// Run replays until the simulated time reaches until or ctx ends.
+func (r *Replay) Run(ctx context.Context, until time.Time) error {
+	r.started, r.simFrom = time.Now(), r.Now()
+	for r.Now().Before(until) {
+		end := r.Now().Add(r.Step)
+		if end.After(until) {
+			end = until
+		}
+		if err := r.step(ctx, end); err != nil {
+			return err
+		}
+		if err := r.pace(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pace waits while the simulated time is ahead of Speed.
+func (r *Replay) pace(ctx context.Context) error {
+	if r.Speed <= 0 {
+		return ctx.Err()
+	}
+	due := r.started.Add(time.Duration(float64(r.Now().Sub(r.simFrom)) / r.Speed))
+	wait := time.Until(due)
+	if wait <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// step replays the events before end.
+func (r *Replay) step(ctx context.Context, end time.Time) error {
+	var txs []*Transaction
+	var labels []*Label
+	for {
+		ev := r.next()
+		if !ev.Time().Before(end) {
+			r.held = &ev
+			break
+		}
+		if ev.Tx != nil {
+			txs = append(txs, ev.Tx)
+		} else {
+			labels = append(labels, ev.Label)
+		}
+	}
+	r.now.Store(end.UnixNano())
+	if err := r.ingest(ctx, txs); err != nil {
+		return err
+	}
+	if err := r.score(ctx, txs); err != nil {
+		return err
+	}
+	return r.label(ctx, labels)
+}
+
+func (r *Replay) next() Event {
+	if r.held != nil {
+		ev := *r.held
+		r.held = nil
+		return ev
+	}
+	return r.sim.Next()
+}
+
+func (r *Replay) ingest(ctx context.Context, txs []*Transaction) error {
+	if len(txs) == 0 {
+		return nil
+	}
+	events := make([][]byte, len(txs))
+	for i, tx := range txs {
+		b, err := json.Marshal(tx)
+		if err != nil {
+			return fmt.Errorf("encode transaction %s: %w", tx.ID, err)
+		}
+		events[i] = b
+		if tx.Fraud {
+			r.Stats.Frauds.Add(1)
+		}
+	}
+	if err := r.platform.Ingest(ctx, Stream, events); err != nil {
+		return fmt.Errorf("ingest %d transactions: %w", len(txs), err)
+	}
+	r.Stats.Transactions.Add(int64(len(txs)))
+	return nil
+}
+
+// score predicts each transaction by its card once the view has it.
+func (r *Replay) score(ctx context.Context, txs []*Transaction) error {
+	if len(txs) == 0 || !r.Score.Load() {
+		return nil
+	}
+	if err := r.platform.WaitFeatures(ctx, View); err != nil {
+		return fmt.Errorf("wait for view %s: %w", View, err)
+	}
+	for _, tx := range txs {
+		s, err := r.platform.Predict(ctx, Model, tx.Card)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.Stats.PredictErrors.Add(1)
+			continue
+		}
+		r.scored[tx.ID] = s.ID
+		r.Stats.Predictions.Add(1)
+	}
+	return nil
+}
+
+// label publishes the labels due, joined to their predictions.
+func (r *Replay) label(ctx context.Context, labels []*Label) error {
+	if len(labels) == 0 {
+		return nil
+	}
+	fbs := make([]wire.Feedback, len(labels))
+	for i, l := range labels {
+		fbs[i] = wire.Feedback{ID: "label-" + l.TransactionID, Model: Model, PredictionID: r.scored[l.TransactionID],
+			Entity: l.Card, EventTime: l.TxTime, At: l.At}
+		if l.Fraud {
+			fbs[i].Label = 1
+		}
+		delete(r.scored, l.TransactionID)
+	}
+	if err := r.platform.Feedback(ctx, fbs...); err != nil {
+		return fmt.Errorf("feedback of %d labels: %w", len(fbs), err)
+	}
+	r.Stats.Labels.Add(int64(len(fbs)))
+	return nil
+}
