@@ -1,0 +1,344 @@
+#!/usr/bin/python3
+"""bench/serving driver: Plinth's inference service side by side with the
+bare net/http and grpc-go limits and FastAPI + XGBoost, in one run.
+
+Every server runs under `taskset -c 0`, every load generator under
+`taskset -c 1`, on 127.0.0.1 only. Each point: a warm-up, then REPEATS runs
+of DURATION seconds; the median run (by req/s) is reported, with the range.
+Writes bench/results/serving.json and prints a table. Called by run.sh.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+CONCURRENCY = [1, 8, 64]
+
+
+def http(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def wait_http(url, timeout=60, headers=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if http("GET", url, headers=headers)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("not ready: " + url)
+
+
+def start(cmd, **kw):
+    return subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+UNITS = {"us": 1, "ms": 1000, "s": 1000000}
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pid):
+    """(user, system) CPU ticks of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
+def parse_wrk(out):
+    def lat(pct):
+        m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$" % pct, out, re.M)
+        return float(m.group(1)) * UNITS[m.group(2)] if m else None
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in sock.groups()) if sock else 0)
+    return {"rps": rps, "p50_us": lat(50), "p99_us": lat(99), "errors": errors}
+
+
+def wrk(url, body_file, c, seconds, lua_dir, token=None):
+    lua = os.path.join(lua_dir, "post.lua")
+    with open(body_file) as f:
+        body = f.read()
+    with open(lua, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' % json.dumps(body))
+        if token:
+            f.write('wrk.headers["Authorization"] = %s\n' % json.dumps("Bearer " + token))
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c%d" % c, "-d%ds" % seconds, "--latency", "-s", lua, url],
+                         capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+def grpcload(binary, addr, model, sample, c, seconds, token=None):
+    cmd = ["taskset", "-c", "1", binary, "-addr", addr, "-model", model, "-sample", sample,
+           "-c", str(c), "-d", "%ds" % seconds, "-warmup", "0s"]
+    if token:
+        cmd += ["-token", token]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def timed(fn, c, seconds, pid):
+    """One run with the server's CPU over it (grpcload's own connection
+    set-up is inside the window; the warm-up run before absorbs it)."""
+    u0, s0 = cpu_ticks(pid)
+    t0 = time.time()
+    r = fn(c, seconds)
+    wall = time.time() - t0
+    u1, s1 = cpu_ticks(pid)
+    n = r["rps"] * seconds
+    r["cpu_user_us_per_req"] = round((u1 - u0) / CLK * 1e6 / n, 1) if n else None
+    r["cpu_sys_us_per_req"] = round((s1 - s0) / CLK * 1e6 / n, 1) if n else None
+    r["server_cpu_pct"] = round(100.0 * ((u1 - u0) + (s1 - s0)) / CLK / wall, 1)
+    return r
+
+
+def measure(name, proto, fn, args, pid):
+    rows = []
+    for c in CONCURRENCY:
+        fn(c, args.warmup)
+        runs = [timed(fn, c, args.duration, pid) for _ in range(args.repeats)]
+        runs.sort(key=lambda r: r["rps"])
+        med = runs[len(runs) // 2]
+        row = {"server": name, "protocol": proto, "concurrency": c, "rps": round(med["rps"], 1),
+               "p50_us": med["p50_us"], "p99_us": med["p99_us"], "errors": sum(r["errors"] for r in runs),
+               "rps_range": [round(runs[0]["rps"], 1), round(runs[-1]["rps"], 1)],
+               "server_cpu_pct": med["server_cpu_pct"], "cpu_user_us_per_req": med["cpu_user_us_per_req"],
+               "cpu_sys_us_per_req": med["cpu_sys_us_per_req"]}
+        print("  %-28s c=%-3d %9.0f req/s  p50 %7.0f us  p99 %8.0f us  cpu %5.1f%% = %5.1f user + %5.1f sys us/req  errors %d" % (
+            name, c, row["rps"], row["p50_us"] or 0, row["p99_us"] or 0, row["server_cpu_pct"],
+            row["cpu_user_us_per_req"] or 0, row["cpu_sys_us_per_req"] or 0, row["errors"]), flush=True)
+        rows.append(row)
+    return rows
+
+
+def bearer(token, **more):
+    h = dict(more)
+    if token:
+        h["Authorization"] = "Bearer " + token
+    return h
+
+
+def register(base, admin, name, data, versions=1):
+    sha = hashlib.sha256(data).hexdigest()
+    js = bearer(admin, **{"Content-Type": "application/json"})
+    http("POST", base + "/v1/models", json.dumps({"name": name}).encode(), js)
+    st, b = http("POST", base + "/v1/artifacts", data, bearer(admin, **{"X-Plinth-Sha256": sha, "Content-Type": "application/octet-stream"}))
+    assert st in (200, 201), b
+    for _ in range(versions):
+        st, b = http("POST", base + "/v1/models/%s/versions" % name, json.dumps({"artifact_sha256": sha, "format": "xgboost-json"}).encode(), js)
+        assert st == 201, b
+    set_champion(base, admin, name, 1)
+
+
+def set_champion(base, admin, name, v):
+    # forced past the validation gate (the admin scope; audited), which
+    # the serving benchmark does not exercise
+    body = {"version": v, "force": True, "reason": "bench/serving"}
+    st, b = http("PUT", base + "/v1/models/%s/aliases/champion" % name, json.dumps(body).encode(), bearer(admin, **{"Content-Type": "application/json"}))
+    assert st == 200, b
+
+
+# The rate limiter runs on every request but never denies: predict is a
+# write-class operation (20/s per principal by default).
+RATE_FLAGS = ["--ratelimit.read-rate=1000000", "--ratelimit.read-burst=1000",
+              "--ratelimit.write-rate=1000000", "--ratelimit.write-burst=1000"]
+
+
+def start_plinth(args, tmp, auth_on):
+    """plinth serve on core 0; with auth on, returns the bootstrap admin key
+    (printed once on stdout) and a new API key with scope predict."""
+    tag = "auth" if auth_on else "noauth"
+    out_path = os.path.join(tmp, "plinth-%s.out" % tag)
+    cmd = ["taskset", "-c", "0", os.path.join(args.bin, "plinth"), "serve", "--data.dir", os.path.join(tmp, "data-" + tag),
+           "--server.http-addr", "127.0.0.1:18600", "--server.grpc-addr", "127.0.0.1:18601",
+           "--inference.log-sample-rate", args.log_sample_rate, "--log.level", "warn"] + RATE_FLAGS
+    if not auth_on:
+        cmd.append("--auth.disabled")
+    with open(out_path, "w") as out:
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+    base = "http://127.0.0.1:18600"
+    wait_http(base + "/readyz")
+    if not auth_on:
+        return p, base, None, None
+    with open(out_path) as f:
+        admin = re.search(r"plk_[A-Za-z0-9_-]+", f.read()).group(0)
+    st, b = http("POST", base + "/v1/apikeys", json.dumps({"name": "bench", "scopes": ["predict"]}).encode(),
+                 bearer(admin, **{"Content-Type": "application/json"}))
+    assert st == 201, b
+    return p, base, admin, json.loads(b)["key"]
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+
+
+def hot_swap(base, admin, token, args, tmp, steady_p99):
+    """wrk at c=8 for the run's duration while the champion flips between
+    versions 1 and 2 ten times."""
+    result = {}
+    def flip():
+        time.sleep(1)
+        for i in range(10):
+            set_champion(base, admin, "bench", 2 if i % 2 == 0 else 1)
+            time.sleep(max(0.2, (args.duration - 2) / 10.0))
+    t = threading.Thread(target=flip)
+    t.start()
+    r = wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), 8, args.duration, tmp, token)
+    t.join()
+    result.update({"swaps": 10, "failed_requests": r["errors"], "rps": r["rps"], "p50_us": r["p50_us"], "p99_us": r["p99_us"],
+                   "steady_p99_us": steady_p99, "p99_ratio_vs_steady": round(r["p99_us"] / steady_p99, 2) if steady_p99 else None})
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--log-sample-rate", default="0.01")
+    args = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    tmp = tempfile.mkdtemp(prefix="bench-serving-")
+    trained = json.loads(subprocess.run(["/usr/bin/python3", os.path.join(here, "train.py"), tmp], capture_output=True, text=True, check=True).stdout)
+    sample, oip = os.path.join(tmp, "sample.json"), os.path.join(tmp, "oip.json")
+    rows, notes = [], {}
+
+    print("bare net/http + encoding/json (dot product)", flush=True)
+    p = start([os.path.join(args.bin, "httpdot"), "-addr", "127.0.0.1:18500"])
+    time.sleep(0.5)
+    rows += measure("bare-net/http", "rest", lambda c, d: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp), args, p.pid)
+    stop(p)
+
+    grpcload_bin = os.path.join(args.bin, "grpcload")
+    swap, rss = None, None
+    for auth_on in (True, False):
+        sfx = "" if auth_on else "-noauth"
+        print("plinth (inference + registry, embedded stores), auth %s" % ("on: API key with scope predict" if auth_on else "off (--auth.disabled)"), flush=True)
+        p, base, admin, token = start_plinth(args, tmp, auth_on)
+        with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
+            register(base, admin, "bench", f.read(), versions=2)
+        wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
+        st, b = http("POST", base + "/v1/models/bench:predict", open(sample, "rb").read(), bearer(token, **{"Content-Type": "application/json"}))
+        assert st == 200, b
+        got = json.loads(b)["score"]
+        notes["score_check" + sfx] = {"plinth": got, "xgboost": trained["expected_score"]}
+        assert abs(got - trained["expected_score"]) < 1e-5, (got, trained)
+        rows += measure("plinth-v1-predict" + sfx, "rest", lambda c, d: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token), args, p.pid)
+        if auth_on:
+            rows += measure("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), args, p.pid)
+        rows += measure("plinth-oip-grpc" + sfx, "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18601", "bench", sample, c, d, token), args, p.pid)
+        if auth_on:
+            steady = next(r for r in rows if r["server"] == "plinth-v1-predict" and r["concurrency"] == 8)["p99_us"]
+            print("hot swap under load", flush=True)
+            swap = hot_swap(base, admin, token, args, tmp, steady)
+            print("  %s" % swap, flush=True)
+            print("memory: ten 300-tree models", flush=True)
+            with open(os.path.join(tmp, "xgb300.json"), "rb") as f:
+                m300 = f.read()
+            for i in range(10):
+                register(base, admin, "m300-%d" % i, m300)
+            for i in range(10):
+                wait_http(base + "/v2/models/m300-%d/ready" % i, headers=bearer(token))
+            time.sleep(1)
+            rss = rss_mb(p.pid)
+            print("  RSS %.1f MB" % rss, flush=True)
+        stop(p)
+
+    print("bare grpc-go unary (dot product)", flush=True)
+    p = start([os.path.join(args.bin, "grpcdot"), "-addr", "127.0.0.1:18501"])
+    time.sleep(0.5)
+    rows += measure("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), args, p.pid)
+    stop(p)
+
+    print("FastAPI + uvicorn (uvloop, httptools) + XGBoost", flush=True)
+    p = start(["/usr/bin/python3", os.path.join(root, "bench", "peers", "fastapi_xgb.py"), os.path.join(tmp, "xgb100.json"), "18502"])
+    deadline = time.time() + 60
+    while True:
+        try:
+            if http("POST", "http://127.0.0.1:18502/predict", open(sample, "rb").read(), {"Content-Type": "application/json"})[0] == 200:
+                break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise RuntimeError("FastAPI did not start")
+        time.sleep(0.2)
+    rows += measure("fastapi-uvicorn-xgboost", "rest", lambda c, d: wrk("http://127.0.0.1:18502/predict", sample, c, d, tmp), args, p.pid)
+    stop(p)
+
+    def at(server, c):
+        return next(r for r in rows if r["server"] == server and r["concurrency"] == c)
+    fastapi_best = max(r["rps"] for r in rows if r["server"] == "fastapi-uvicorn-xgboost")
+    v1 = at("plinth-v1-predict", 64)["rps"]
+    bare64 = at("bare-net/http", 64)["rps"]
+    result = {
+        "benchmark": "serving",
+        "setup": {"loadavg_at_end": os.getloadavg(), "server_cpu": "taskset -c 0", "load_cpu": "taskset -c 1", "duration_s": args.duration, "repeats": args.repeats,
+                  "warmup_s": args.warmup, "payload": "{\"features\": [30 floats, full float64 precision]} (%d B)" % os.path.getsize(sample),
+                  "model": "XGBoost 1.7 binary:logistic, 100 trees, max_depth 6, make_classification(50000x30, 15 informative, seed 42)",
+                  "plinth": "plinth serve (all targets, embedded NATS/SQLite/files), --inference.log-sample-rate=%s %s" % (args.log_sample_rate, " ".join(RATE_FLAGS)),
+                  "auth": "plinth rows: the gateway on, wrk and grpcload send an API key with scope predict (cached per --auth.cache-ttl, default 5s); *-noauth rows: --auth.disabled. The rate limiter runs on every request; its flags are raised so it never denies",
+                  "cpu": "cpu_*_us_per_req: the server process's user and system CPU (/proc/PID/stat) over the run divided by the requests answered",
+                  "rest_load": "wrk -t1 --latency", "grpc_load": "bench/serving/grpcload (one HTTP/2 connection)"},
+        "ratio_vs_bare_http": round(v1 / bare64, 3),
+        "ratio_vs_fastapi": round(v1 / fastapi_best, 2),
+        "ratio_vs_fastapi_same_c64": round(v1 / at("fastapi-uvicorn-xgboost", 64)["rps"], 2),
+        "ratio_noauth_vs_bare_http": round(at("plinth-v1-predict-noauth", 64)["rps"] / bare64, 3),
+        "ratio_grpc_noauth_vs_bare_grpc": round(at("plinth-oip-grpc-noauth", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
+        "p50_us_c1_v1_noauth": at("plinth-v1-predict-noauth", 1)["p50_us"],
+        "p50_us_c1_bare_http": at("bare-net/http", 1)["p50_us"],
+        "ratio_oip_rest_vs_bare_http": round(at("plinth-oip-rest-infer", 64)["rps"] / at("bare-net/http", 64)["rps"], 3),
+        "ratio_grpc_vs_bare_grpc": round(at("plinth-oip-grpc", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
+        "p50_us_c1_v1": at("plinth-v1-predict", 1)["p50_us"],
+        "rss_mb_ten_300_tree_models": round(rss, 1),
+        "hot_swap": swap,
+        "checks": notes,
+        "rows": rows,
+    }
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "serving.json"), "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    print()
+    print("%-26s %-5s %4s %10s %9s %9s %6s %8s %8s" % ("server", "proto", "c", "req/s", "p50 us", "p99 us", "cpu%", "user/req", "sys/req"))
+    for r in rows:
+        print("%-26s %-5s %4d %10.0f %9.0f %9.0f %6.1f %8.1f %8.1f" % (r["server"], r["protocol"], r["concurrency"], r["rps"], r["p50_us"] or 0, r["p99_us"] or 0,
+              r["server_cpu_pct"], r["cpu_user_us_per_req"] or 0, r["cpu_sys_us_per_req"] or 0))
+    for k in ("ratio_vs_bare_http", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_oip_rest_vs_bare_http",
+              "ratio_grpc_vs_bare_grpc", "ratio_grpc_noauth_vs_bare_grpc", "p50_us_c1_v1", "p50_us_c1_v1_noauth", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models"):
+        print("%-30s %s" % (k, result[k]))
+    print("hot swap: %s" % swap)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
