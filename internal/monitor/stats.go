@@ -51,8 +51,15 @@ func (s VersionStats) MaxPSI() (float64, string) {
 	return best, name
 }
 
-// stats computes the version's figures at now. k is the precision cut-off.
+// stats computes the version's figures at now over the whole window. k is
+// the precision cut-off.
 func (w *versionWindow) stats(now time.Time, k int) VersionStats {
+	return w.statsSince(now, k, math.MinInt64)
+}
+
+// statsSince computes the version's figures at now over the live buckets
+// whose index is at least from.
+func (w *versionWindow) statsSince(now time.Time, k int, from int64) VersionStats {
 	var (
 		s       VersionStats
 		lat     = make([]uint64, len(latencyEdgesUS)+1)
@@ -67,6 +74,9 @@ func (w *versionWindow) stats(now time.Time, k int) VersionStats {
 		dw = drift.NewWindow(w.profile)
 	}
 	w.live(now, func(b *bucket) {
+		if b.index < from {
+			return
+		}
 		s.Predictions += b.predictions
 		s.Errors += b.errors
 		for i, c := range b.latency {

@@ -3,13 +3,18 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/plinthai/plinth/internal/platform/problem"
 	"github.com/plinthai/plinth/internal/wire"
 )
 
-// Verdict implements API: it judges challenger against champion on the
-// current window by the model's canary rules (see CanaryRules). It never
+// Verdict implements API: it judges challenger against champion by the
+// model's canary rules (see CanaryRules) over the same period: the buckets
+// of the current window from the first in which the challenger served.
+// The champion's older buckets stay out, so traffic from before the canary
+// (before a drift, say) never flatters or hurts either arm. It never
 // blocks on I/O. Bad arguments are problem.ErrInvalid; a model another
 // replica watches is ErrUnknownModel.
 func (s *Service) Verdict(_ context.Context, model string, champion, challenger int64) (wire.CanaryVerdict, error) {
@@ -20,7 +25,7 @@ func (s *Service) Verdict(_ context.Context, model string, champion, challenger 
 		return wire.CanaryVerdict{}, fmt.Errorf("verdict for %q: %w", model, ErrUnknownModel)
 	}
 	now := s.now()
-	champ, chall := s.versionStats(model, champion), s.versionStats(model, challenger)
+	champ, chall := s.canaryStats(model, champion, challenger, now)
 	rules := s.rules.For(model)
 	metric := rules.QualityMetric()
 	v := wire.CanaryVerdict{Model: model, Champion: champion, Challenger: challenger, Metric: metric,
@@ -46,17 +51,30 @@ func checkVerdictArgs(model string, champion, challenger int64) error {
 	return nil
 }
 
-// versionStats returns a version's figures now (zero figures when it has
-// no window).
-func (s *Service) versionStats(model string, version int64) VersionStats {
+// canaryStats returns the figures of champion and challenger over the
+// buckets since the challenger's first prediction in the window (zero
+// figures for a version without a window; nothing for the champion while
+// the challenger has served nothing).
+func (s *Service) canaryStats(model string, champion, challenger int64, now time.Time) (champ, chall VersionStats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := versionKey{model, version}
-	w, ok := s.windows[key]
-	if !ok {
-		return VersionStats{Model: model, Version: version, Quality: map[string]float64{}}
+	k := s.rules.For(model).PrecisionK
+	stats := func(version, from int64) VersionStats {
+		w, ok := s.windows[versionKey{model, version}]
+		if !ok {
+			return VersionStats{Model: model, Version: version, Quality: map[string]float64{}}
+		}
+		st := w.statsSince(now, k, from)
+		st.Model, st.Version = model, version
+		return st
 	}
-	return s.statsLocked(key, w, s.now())
+	from := int64(math.MaxInt64)
+	if w, ok := s.windows[versionKey{model, challenger}]; ok {
+		if first, served := w.firstServed(now); served {
+			from = first
+		}
+	}
+	return stats(champion, from), stats(challenger, from)
 }
 
 // decide applies the canary rules. Failures of the challenger (error rate,

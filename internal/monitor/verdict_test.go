@@ -122,3 +122,35 @@ func TestVerdictArguments(t *testing.T) {
 		t.Errorf("unwatched model: %v, want ErrUnknownModel", err)
 	}
 }
+
+// TestVerdictComparesTheCanaryPeriod pins that the champion is judged on
+// the buckets since the challenger first served, not on its whole window:
+// a champion that ranked well before a drift and inverts after it must not
+// keep a challenger out on the strength of its past.
+func TestVerdictComparesTheCanaryPeriod(t *testing.T) {
+	f := newFixture(t, testConfig(), canaryRules, nil, nil)
+	for i := range 16 { // before the canary: the champion ranks perfectly
+		y := float64(i % 2)
+		id := fmt.Sprintf("old-%d", i)
+		f.predict(scored(id, "", 1, time.Duration(10+i)*time.Minute, 0.2+0.6*y+0.01*float64(i), time.Millisecond))
+		f.label(byID("l-"+id, id, y))
+	}
+	for i := range 4 { // during the canary: the champion inverts, the challenger cannot tell
+		y := float64(i % 2)
+		champ, chall := fmt.Sprintf("c1-%d", i), fmt.Sprintf("c2-%d", i)
+		f.predict(scored(champ, "", 1, time.Duration(i+1)*time.Minute, 0.8-0.6*y, time.Millisecond),
+			scored(chall, "", 2, time.Duration(i+1)*time.Minute, 0.5, time.Millisecond))
+		f.label(byID("l-"+champ, champ, y), byID("l-"+chall, chall, y))
+	}
+	if whole := f.stats(t, "fraud", 1).Quality[MetricROCAUC]; whole < 0.7 {
+		t.Fatalf("champion's whole-window roc_auc %.3f: the fixture should flatter it", whole)
+	}
+	v, err := f.svc.Verdict(t.Context(), "fraud", 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Decision != wire.VerdictPromote || v.ChampionSamples != 4 || v.ChampionValue != 0 || v.ChallengerValue != 0.5 {
+		t.Errorf("verdict %s (%s), champion %.3f over %d samples, challenger %.3f: want promote on the canary period (0 over 4 vs 0.5)",
+			v.Decision, v.Reason, v.ChampionValue, v.ChampionSamples, v.ChallengerValue)
+	}
+}

@@ -130,6 +130,18 @@ func (w *versionWindow) live(now time.Time, fn func(b *bucket)) {
 	}
 }
 
+// firstServed returns the index of the oldest live bucket at now in which
+// the version served a prediction, and false when it served none.
+func (w *versionWindow) firstServed(now time.Time) (int64, bool) {
+	first, ok := int64(math.MaxInt64), false
+	w.live(now, func(b *bucket) {
+		if b.predictions > 0 && b.index < first {
+			first, ok = b.index, true
+		}
+	})
+	return first, ok
+}
+
 // empty reports whether no bucket is inside the window at now.
 func (w *versionWindow) empty(now time.Time) bool {
 	n := 0
