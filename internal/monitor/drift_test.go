@@ -19,7 +19,11 @@ import (
 
 // fakeRegistry serves one artifact whose profile holds feature "amount",
 // uniform on [0, 1), for version 1 of every model; version 2 is remote.
-type fakeRegistry struct{ artifact []byte }
+// Every model has the aliases in aliases.
+type fakeRegistry struct {
+	artifact []byte
+	aliases  map[string]int64
+}
 
 func newFakeRegistry(t *testing.T) *fakeRegistry {
 	t.Helper()
@@ -39,7 +43,11 @@ func newFakeRegistry(t *testing.T) *fakeRegistry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeRegistry{artifact: data}
+	return &fakeRegistry{artifact: data, aliases: map[string]int64{registry.AliasChampion: 1}}
+}
+
+func (r *fakeRegistry) GetModel(_ context.Context, name string) (registry.Model, error) {
+	return registry.Model{Name: name, Aliases: r.aliases}, nil
 }
 
 func (r *fakeRegistry) GetVersion(_ context.Context, model string, version int64) (registry.Version, error) {

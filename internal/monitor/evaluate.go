@@ -142,9 +142,15 @@ func RetrainJobID(model, trigger string, t time.Time, cooldown time.Duration) st
 	return fmt.Sprintf("monitor-%s-%s-%d", model, trigger, t.UnixNano()/int64(cooldown))
 }
 
-// requestRetrain publishes a training job unless the model's cooldown is
+// requestRetrain publishes a training job unless the model has a
+// challenger on trial (its canary decides first; a rollback clears the
+// alias and the next evaluation asks again) or the model's cooldown is
 // running.
 func (s *Service) requestRetrain(ctx context.Context, model, trigger string, tmpl RetrainRules, now time.Time) {
+	if s.challengerOnTrial(ctx, model) {
+		s.metrics.retrains.WithLabelValues(model, trigger, "canary").Inc()
+		return
+	}
 	if !s.startCooldown(model, now) {
 		s.metrics.retrains.WithLabelValues(model, trigger, "cooldown").Inc()
 		return
@@ -165,6 +171,21 @@ func (s *Service) requestRetrain(ctx context.Context, model, trigger string, tmp
 		s.logger.Info("retrain requested", "model", model, "trigger", trigger, "outcome", outcome)
 	}
 	s.metrics.retrains.WithLabelValues(model, trigger, outcome).Inc()
+}
+
+// challengerOnTrial reports whether model has a challenger alias. Without
+// a registry, or when it cannot answer, it reports false: the cooldown
+// still bounds the requests.
+func (s *Service) challengerOnTrial(ctx context.Context, model string) bool {
+	if s.registry == nil {
+		return false
+	}
+	m, err := s.registry.GetModel(ctx, model)
+	if err != nil {
+		s.logger.Warn("retrain: read the model's aliases", "model", model, "err", err)
+		return false
+	}
+	return m.Aliases[registry.AliasChallenger] != 0
 }
 
 func (s *Service) startCooldown(model string, now time.Time) bool {

@@ -38,8 +38,10 @@ type ModelStatus struct {
 }
 
 // Registry is what the monitor needs of the registry: a version's
-// artifact, whose header carries the training data's drift profile.
+// artifact, whose header carries the training data's drift profile, and
+// the model's aliases (a retrain waits while a challenger is on trial).
 type Registry interface {
+	GetModel(ctx context.Context, name string) (registry.Model, error)
 	GetVersion(ctx context.Context, model string, version int64) (registry.Version, error)
 	OpenArtifact(ctx context.Context, sha256 string) (io.ReadCloser, registry.Artifact, error)
 }
@@ -85,7 +87,7 @@ type Service struct {
 	cfg        Config
 	rules      *Rules
 	bus        *bus.Bus // nil: no consumers and no retrain requests (tests)
-	registry   Registry // nil: no drift
+	registry   Registry // nil: no drift, no hold during a canary
 	logger     *slog.Logger
 	metrics    *metrics
 	notifier   *notifier

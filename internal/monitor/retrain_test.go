@@ -14,6 +14,7 @@ import (
 
 	"github.com/plinthai/plinth/internal/platform/bus"
 	"github.com/plinthai/plinth/internal/platform/bus/bustest"
+	"github.com/plinthai/plinth/internal/registry"
 	"github.com/plinthai/plinth/internal/wire"
 )
 
@@ -89,6 +90,28 @@ func TestRetrainOncePerCooldown(t *testing.T) {
 	f.svc.Evaluate(t.Context())
 	if got := len(jobs(t, b, "fraud")); got != 2 {
 		t.Errorf("after the cooldown: %d jobs, want 2", got)
+	}
+}
+
+// TestNoRetrainWhileAChallengerIsOnTrial: the canary of a candidate
+// decides first; once its alias is gone the next evaluation asks.
+func TestNoRetrainWhileAChallengerIsOnTrial(t *testing.T) {
+	b := bustest.Embedded(t)
+	reg := newFakeRegistry(t)
+	reg.aliases = map[string]int64{registry.AliasChampion: 1, registry.AliasChallenger: 2}
+	f := newFixture(t, testConfig(), driftRules, b, reg)
+	f.withAmounts(1, 300, 0.6, "p")
+	f.svc.Evaluate(t.Context())
+	if got := jobs(t, b, "fraud"); len(got) != 0 {
+		t.Fatalf("jobs during the canary = %+v, want none", got)
+	}
+	if got := testutil.ToFloat64(f.svc.metrics.retrains.WithLabelValues("fraud", TriggerDrift, "canary")); got != 1 {
+		t.Errorf("retrains held for the canary = %v, want 1", got)
+	}
+	reg.aliases = map[string]int64{registry.AliasChampion: 1} // rolled back
+	f.svc.Evaluate(t.Context())
+	if got := jobs(t, b, "fraud"); len(got) != 1 {
+		t.Errorf("jobs after the canary = %d, want 1", len(got))
 	}
 }
 
