@@ -32,7 +32,7 @@ func tuning(dataDir, specDir string) map[string]string {
 		"monitor.buckets":                 "12",
 		"monitor.lateness":                "30s",
 		"monitor.eval-interval":           "500ms",
-		"monitor.retrain-cooldown":        "10m",
+		"monitor.retrain-cooldown":        "30s",
 		"rollout.tick":                    "100ms",
 		"rollout.canary-steps":            "25,50",
 		"rollout.min-samples":             "120",

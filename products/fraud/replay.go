@@ -47,12 +47,16 @@ func (s *ReplayStats) Snapshot() Counts {
 }
 
 // Replay drives the simulator into the platform in accelerated time, one
-// step of simulated time at a time: the step's transactions are ingested,
-// the card view catches up, each transaction is scored by its card (when
-// Score is on), and the labels due in the step go to FEEDBACK, naming the
-// prediction they judge and the card and time of the transaction. Its
-// clock (Now) is the simulated time, for the platform's event clock. Run
-// is not safe for concurrent use; Now and Stats are.
+// step of simulated time at a time: the clock moves to the step's end, the
+// step's transactions are ingested, the card view catches up, each
+// transaction is scored by its card (when Score is on), and the labels due
+// in the step go to FEEDBACK, naming the prediction they judge, the card,
+// and the moment of the decision (the end of the transaction's step, when
+// it was or would have been scored) as the event time. So a point-in-time
+// training set reads each card as the model saw it when it scored: with
+// the transaction in the view, as at serving, and nothing later. Its clock
+// (Now) is the simulated time, for the platform's event clock. Run is not
+// safe for concurrent use; Now and Stats are.
 type Replay struct {
 	sim      *Simulator
 	platform Platform
@@ -67,14 +71,21 @@ type Replay struct {
 
 	now     atomic.Int64
 	held    *Event
-	scored  map[string]string // transaction id → prediction id, until labelled
-	started time.Time         // wall time the pacing counts from
-	simFrom time.Time         // simulated time at started
+	decided map[string]decision // by transaction id, until labelled
+	started time.Time           // wall time the pacing counts from
+	simFrom time.Time           // simulated time at started
+}
+
+// decision is when a transaction was scored, and the prediction's id
+// ("" when scoring was off or failed).
+type decision struct {
+	at           time.Time
+	predictionID string
 }
 
 // NewReplay returns a replay of sim into p, its clock at sim's start.
 func NewReplay(sim *Simulator, p Platform) *Replay {
-	r := &Replay{sim: sim, platform: p, Step: 10 * time.Minute, scored: map[string]string{}}
+	r := &Replay{sim: sim, platform: p, Step: 10 * time.Minute, decided: map[string]decision{}}
 	r.now.Store(sim.cfg.Start.UnixNano())
 	return r
 }
@@ -140,7 +151,7 @@ func (r *Replay) step(ctx context.Context, end time.Time) error {
 	if err := r.ingest(ctx, txs); err != nil {
 		return err
 	}
-	if err := r.score(ctx, txs); err != nil {
+	if err := r.score(ctx, end, txs); err != nil {
 		return err
 	}
 	return r.label(ctx, labels)
@@ -177,25 +188,32 @@ func (r *Replay) ingest(ctx context.Context, txs []*Transaction) error {
 	return nil
 }
 
-// score predicts each transaction by its card once the view has it.
-func (r *Replay) score(ctx context.Context, txs []*Transaction) error {
-	if len(txs) == 0 || !r.Score.Load() {
+// score waits until the view has the step's transactions (so they arrive
+// at the step's end on the platform's event clock, whether or not they are
+// scored), then predicts each by its card when Score is on.
+func (r *Replay) score(ctx context.Context, end time.Time, txs []*Transaction) error {
+	if len(txs) == 0 {
 		return nil
 	}
 	if err := r.platform.WaitFeatures(ctx, View); err != nil {
 		return fmt.Errorf("wait for view %s: %w", View, err)
 	}
+	scoring := r.Score.Load()
 	for _, tx := range txs {
-		s, err := r.platform.Predict(ctx, Model, tx.Card)
-		if err != nil {
-			if ctx.Err() != nil {
+		d := decision{at: end}
+		if scoring {
+			s, err := r.platform.Predict(ctx, Model, tx.Card)
+			switch {
+			case err == nil:
+				d.predictionID = s.ID
+				r.Stats.Predictions.Add(1)
+			case ctx.Err() != nil:
 				return ctx.Err()
+			default:
+				r.Stats.PredictErrors.Add(1)
 			}
-			r.Stats.PredictErrors.Add(1)
-			continue
 		}
-		r.scored[tx.ID] = s.ID
-		r.Stats.Predictions.Add(1)
+		r.decided[tx.ID] = d
 	}
 	return nil
 }
@@ -207,12 +225,16 @@ func (r *Replay) label(ctx context.Context, labels []*Label) error {
 	}
 	fbs := make([]wire.Feedback, len(labels))
 	for i, l := range labels {
-		fbs[i] = wire.Feedback{ID: "label-" + l.TransactionID, Model: Model, PredictionID: r.scored[l.TransactionID],
-			Entity: l.Card, EventTime: l.TxTime, At: l.At}
+		d, ok := r.decided[l.TransactionID]
+		if !ok { // not replayed by this Replay: judge it as of its own time
+			d.at = l.TxTime
+		}
+		fbs[i] = wire.Feedback{ID: "label-" + l.TransactionID, Model: Model, PredictionID: d.predictionID,
+			Entity: l.Card, EventTime: d.at, At: l.At}
 		if l.Fraud {
 			fbs[i].Label = 1
 		}
-		delete(r.scored, l.TransactionID)
+		delete(r.decided, l.TransactionID)
 	}
 	if err := r.platform.Feedback(ctx, fbs...); err != nil {
 		return fmt.Errorf("feedback of %d labels: %w", len(fbs), err)
