@@ -36,6 +36,7 @@ const (
 type Client struct {
 	base    *url.URL
 	token   string
+	tokenFn func(context.Context) (string, error)
 	http    *http.Client
 	retries int
 }
@@ -45,6 +46,13 @@ type Option func(*Client)
 
 // WithHTTPClient replaces http.DefaultClient.
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithTokenSource makes every request ask fn for its bearer credential
+// (a token that expires and is renewed, say), instead of the token given
+// to New. An error of fn fails the request.
+func WithTokenSource(fn func(context.Context) (string, error)) Option {
+	return func(c *Client) { c.tokenFn = fn }
+}
 
 // WithRetries sets how often a 429 or 503 answer is retried (0: never).
 func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
@@ -147,8 +155,14 @@ func (c *Client) send(ctx context.Context, r request, payload []byte) (*http.Res
 		req.Header.Set("Content-Type", "application/octet-stream")
 		req.ContentLength = r.rawLen
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	token := c.token
+	if c.tokenFn != nil {
+		if token, err = c.tokenFn(ctx); err != nil {
+			return nil, fmt.Errorf("%s %s: credential: %w", r.method, r.path, err)
+		}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -107,6 +107,21 @@ func (c *Client) StartRollout(ctx context.Context, model string, req StartRollou
 	return r, err
 }
 
+// StartAutoRollout starts an automatic rollout of a version whose gate
+// passed, on the server's configured policy, recording the job that
+// registered it. It is idempotent per version: a version that has a
+// rollout already returns its newest.
+func (c *Client) StartAutoRollout(ctx context.Context, model string, version int64, jobID string) (Rollout, error) {
+	body := struct {
+		Version int64  `json:"version"`
+		Auto    bool   `json:"auto"`
+		JobID   string `json:"job_id,omitempty"`
+	}{Version: version, Auto: true, JobID: jobID}
+	var r Rollout
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/models/" + esc(model) + "/rollouts", body: body, out: &r})
+	return r, err
+}
+
 // ListRollouts returns a model's rollouts, newest first.
 func (c *Client) ListRollouts(ctx context.Context, model string) ([]Rollout, error) {
 	var out struct{ Rollouts []Rollout }

@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/plinthai/plinth/client"
 	"github.com/plinthai/plinth/internal/features"
 	"github.com/plinthai/plinth/internal/trainer"
 	"github.com/plinthai/plinth/ml/frame"
 )
 
 // featureTrainingSets lets the trainer build point-in-time training sets
-// from the feature store in this process.
-type featureTrainingSets struct{ store *features.Service }
+// from the feature store, in this process or through its client.
+type featureTrainingSets struct{ store features.API }
 
 // TrainingSet implements trainer.TrainingSets: one row per label, the
 // view's features as they were at the label's time.
@@ -36,4 +37,26 @@ func (f featureTrainingSets) TrainingSet(ctx context.Context, view string, label
 		}
 	}
 	return frame.New(set.Names, cols)
+}
+
+// restRollouts starts automatic rollouts through the REST API of a rollout
+// controller in another process.
+type restRollouts struct{ c *client.Client }
+
+func (a *App) remoteRollouts(url string) (restRollouts, error) {
+	tokens, err := a.serviceTokenFunc()
+	if err != nil {
+		return restRollouts{}, err
+	}
+	c, err := client.New(url, "", client.WithTokenSource(tokens))
+	if err != nil {
+		return restRollouts{}, fmt.Errorf("rollout.url: %w", err)
+	}
+	return restRollouts{c}, nil
+}
+
+// StartAuto implements trainer.Rollouts.
+func (r restRollouts) StartAuto(ctx context.Context, model string, version int64, jobID string) error {
+	_, err := r.c.StartAutoRollout(ctx, model, version, jobID)
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -68,6 +69,16 @@ type App struct {
 	// trainingSets builds point-in-time training sets (the feature
 	// store's); nil until it is wired.
 	trainingSets trainer.TrainingSets
+	// monitorAPI and featuresAPI are the monitor and the feature store as
+	// dependents see them: the local service, a client of one in another
+	// process (--monitor.addr, --features.addr), or nil for none.
+	monitorAPI  monitor.API
+	featuresAPI features.API
+
+	// The credential for calls to other targets, built on first use.
+	credOnce sync.Once
+	cred     *serviceToken
+	credErr  error
 
 	// Registry is the registry service once the registry module started.
 	Registry *registry.Service

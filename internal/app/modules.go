@@ -6,16 +6,13 @@ import (
 	"os"
 	"path/filepath"
 
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-
 	"github.com/plinthai/plinth/internal/features"
+	featuresclient "github.com/plinthai/plinth/internal/features/client"
 	"github.com/plinthai/plinth/internal/gateway"
 	"github.com/plinthai/plinth/internal/inference"
 	"github.com/plinthai/plinth/internal/ingest"
 	"github.com/plinthai/plinth/internal/monitor"
+	monitorclient "github.com/plinthai/plinth/internal/monitor/client"
 	"github.com/plinthai/plinth/internal/platform/blob"
 	"github.com/plinthai/plinth/internal/platform/bus"
 	"github.com/plinthai/plinth/internal/platform/kv"
@@ -41,6 +38,11 @@ const (
 	// when the registry target runs in this process, a gRPC client of
 	// --registry.addr otherwise.
 	ModuleRegistryAPI = "registry-api"
+	// ModuleMonitorAPI and ModuleFeaturesAPI do the same for the monitor
+	// (--monitor.addr) and the feature store (--features.addr); without
+	// either, dependents run without it.
+	ModuleMonitorAPI  = "monitor-api"
+	ModuleFeaturesAPI = "features-api"
 
 	TargetGateway   = "gateway"
 	TargetRegistry  = "registry"
@@ -68,14 +70,17 @@ func (a *App) table() *lifecycle.Modules {
 		{Name: TargetRegistry, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleDB, ModuleBlob, ModuleOutbox}, Init: a.initRegistry},
 		{Name: ModuleRegistryAPI, After: []string{TargetRegistry}, Init: a.initRegistryAPI},
 		{Name: TargetMonitor, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus, ModuleRegistryAPI}, Init: a.initMonitor},
-		{Name: TargetRollout, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleDB, ModuleOutbox, ModuleRegistryAPI},
-			After: []string{TargetMonitor}, Init: a.initRollout},
-		{Name: TargetTrainer, Target: true, Deps: []string{ModuleBus, ModuleRegistryAPI}, After: []string{TargetRollout, TargetFeatures}, Init: a.initTrainer},
+		{Name: ModuleMonitorAPI, After: []string{TargetMonitor}, Init: a.initMonitorAPI},
+		{Name: TargetRollout, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleDB, ModuleOutbox, ModuleRegistryAPI, ModuleMonitorAPI},
+			Init: a.initRollout},
+		{Name: TargetTrainer, Target: true, Deps: []string{ModuleBus, ModuleRegistryAPI, ModuleFeaturesAPI}, After: []string{TargetRollout},
+			Init: a.initTrainer},
 		{Name: TargetIngest, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus}, Init: a.initIngest},
 		{Name: ModuleRedis, Init: a.initRedis},
 		{Name: TargetFeatures, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus, ModuleBlob, ModuleRedis}, Init: a.initFeatures},
-		{Name: TargetInference, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus, ModuleRegistryAPI},
-			After: []string{TargetFeatures}, Init: a.initInference},
+		{Name: ModuleFeaturesAPI, After: []string{TargetFeatures}, Init: a.initFeaturesAPI},
+		{Name: TargetInference, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus, ModuleRegistryAPI, ModuleFeaturesAPI},
+			Init: a.initInference},
 		{Name: TargetAll, Target: true, Deps: []string{TargetGateway, TargetRegistry, TargetMonitor, TargetRollout, TargetTrainer, TargetInference,
 			TargetIngest, TargetFeatures}},
 	} {
@@ -181,26 +186,51 @@ func (a *App) initRegistryAPI(context.Context) (lifecycle.Service, error) {
 	if a.cfg.Registry.Addr == "" {
 		return nil, fmt.Errorf("--registry.addr is required when the registry target does not run in this process")
 	}
-	conn, err := grpc.NewClient(a.cfg.Registry.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
+	r, err := a.dial(TargetRegistry, a.cfg.Registry.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial registry at %s: %w", a.cfg.Registry.Addr, err)
+		return nil, err
 	}
-	a.registryAPI = registryclient.New(conn)
-	health := healthpb.NewHealthClient(conn)
-	return lifecycle.Funcs{
-		StopFn: func(context.Context) error { return conn.Close() },
-		ReadyFn: func(ctx context.Context) error {
-			resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
-			if err != nil {
-				return fmt.Errorf("registry at %s: %w", a.cfg.Registry.Addr, err)
-			}
-			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-				return fmt.Errorf("registry at %s: %s", a.cfg.Registry.Addr, resp.GetStatus())
-			}
-			return nil
-		},
-	}, nil
+	a.registryAPI = registryclient.New(r.conn)
+	return r.service(), nil
+}
+
+// initMonitorAPI hands the rollout controller its verdicts: the monitor in
+// this process, or the one at --monitor.addr; with neither, canary steps
+// advance on their timeout policy only.
+func (a *App) initMonitorAPI(context.Context) (lifecycle.Service, error) {
+	if a.Monitor != nil {
+		a.monitorAPI = a.Monitor
+		return nil, nil
+	}
+	if a.cfg.Monitor.Addr == "" {
+		return nil, nil
+	}
+	r, err := a.dial(TargetMonitor, a.cfg.Monitor.Addr)
+	if err != nil {
+		return nil, err
+	}
+	a.monitorAPI = monitorclient.New(r.conn)
+	return r.service(), nil
+}
+
+// initFeaturesAPI hands inference its lookups and the trainer its
+// training sets: the feature store in this process, or the one at
+// --features.addr; with neither, predict-by-entity answers 400 and
+// feature-view jobs fail with a clear error.
+func (a *App) initFeaturesAPI(context.Context) (lifecycle.Service, error) {
+	if a.Features != nil {
+		a.featuresAPI = a.Features
+		return nil, nil
+	}
+	if a.cfg.Features.Addr == "" {
+		return nil, nil
+	}
+	r, err := a.dial(TargetFeatures, a.cfg.Features.Addr)
+	if err != nil {
+		return nil, err
+	}
+	a.featuresAPI = featuresclient.New(r.conn)
+	return r.service(), nil
 }
 
 func (a *App) initMonitor(context.Context) (lifecycle.Service, error) {
@@ -223,13 +253,12 @@ func (a *App) initMonitor(context.Context) (lifecycle.Service, error) {
 }
 
 // initRollout builds the rollout controller over the registry. Verdicts
-// come from the monitor when it runs in this process; without one, canary
-// steps advance on their timeout policy only.
+// come from the monitor (see initMonitorAPI).
 func (a *App) initRollout(context.Context) (lifecycle.Service, error) {
 	logger := a.logger.With("module", TargetRollout)
 	var verdicts rollout.Verdicts
-	if a.Monitor != nil {
-		verdicts = a.Monitor
+	if a.monitorAPI != nil {
+		verdicts = a.monitorAPI
 	}
 	svc, err := rollout.New(a.cfg.Rollout, a.db, a.registryAPI, verdicts, a.relay, logger)
 	if err != nil {
@@ -241,17 +270,25 @@ func (a *App) initRollout(context.Context) (lifecycle.Service, error) {
 }
 
 // initTrainer builds the training workers over the registry; automatic
-// rollouts go to the rollout controller when it runs in this process.
-// Feature-view jobs need the feature store's TrainingSets.
+// rollouts go to the rollout controller in this process or the one at
+// --rollout.url. Feature-view jobs need the feature store's training sets
+// (see initFeaturesAPI).
 func (a *App) initTrainer(context.Context) (lifecycle.Service, error) {
 	cfg := a.cfg.Trainer
 	cfg.CodeVersion = BuildVersion()
-	if a.Features != nil {
-		a.trainingSets = featureTrainingSets{a.Features}
+	if a.featuresAPI != nil {
+		a.trainingSets = featureTrainingSets{a.featuresAPI}
 	}
 	deps := trainer.Deps{TrainingSets: a.trainingSets}
-	if a.Rollout != nil {
+	switch {
+	case a.Rollout != nil:
 		deps.Rollouts = a.Rollout
+	case a.cfg.Rollout.URL != "":
+		r, err := a.remoteRollouts(a.cfg.Rollout.URL)
+		if err != nil {
+			return nil, err
+		}
+		deps.Rollouts = r
 	}
 	if a.trainingSets != nil {
 		deps.Labels = trainer.FeedbackLabels{Bus: a.bus}
@@ -265,11 +302,11 @@ func (a *App) initTrainer(context.Context) (lifecycle.Service, error) {
 
 func (a *App) initInference(context.Context) (lifecycle.Service, error) {
 	logger := a.logger.With("module", TargetInference)
-	// The feature store serves predict-by-entity when the features target
-	// runs in this process; without it such requests answer 400.
+	// The feature store serves predict-by-entity (see initFeaturesAPI);
+	// without it such requests answer 400.
 	var store inference.FeatureStore
-	if a.Features != nil {
-		store = a.Features
+	if a.featuresAPI != nil {
+		store = a.featuresAPI
 	}
 	svc, err := inference.New(a.cfg.Inference, a.registryAPI, a.bus, store, logger, a.registry, inference.WithClock(a.now))
 	if err != nil {

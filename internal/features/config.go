@@ -44,6 +44,9 @@ type Config struct {
 	MaxLabels int `yaml:"max-labels"`
 	// RedisPrefix starts the keys of the Redis store.
 	RedisPrefix string `yaml:"redis-prefix"`
+	// Addr is the gRPC address of the feature store for processes that do
+	// not run the features target (inference lookups, training sets).
+	Addr string `yaml:"addr"`
 }
 
 // RegisterFlags registers the features.* flags.
@@ -57,6 +60,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxLookupEntities, "features.max-lookup-entities", DefaultMaxLookupEntities, "most entities in one lookup (413 beyond)")
 	fs.IntVar(&c.MaxLabels, "features.max-labels", DefaultMaxLabels, "most labels in one training-set request (413 beyond)")
 	fs.StringVar(&c.RedisPrefix, "features.redis-prefix", DefaultRedisPrefix, "prefix of the online store's Redis keys")
+	fs.StringVar(&c.Addr, "features.addr", "", "gRPC address (host:port) of the feature store, for processes that do not run the features target (inference by entity, training sets)")
 }
 
 // Validate reports every problem in the config.

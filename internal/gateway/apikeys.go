@@ -24,6 +24,9 @@ import (
 const APIKeyPrefix = "plk_"
 
 // Scopes known to the platform. ScopeAdmin grants every other scope.
+// ScopeService marks the credential one target presents to another: it
+// grants no operation by itself, and exempts its calls from rate limits
+// (inference looks features up once per prediction, at the users' rate).
 const (
 	ScopeEventsWrite  = "events:write"
 	ScopePredict      = "predict"
@@ -31,12 +34,17 @@ const (
 	ScopeModelsRead   = "models:read"
 	ScopeModelsWrite  = "models:write"
 	ScopeAdmin        = "admin"
+	ScopeService      = "service"
 )
 
 // AllScopes lists every scope.
 func AllScopes() []string {
-	return []string{ScopeEventsWrite, ScopePredict, ScopeFeaturesRead, ScopeModelsRead, ScopeModelsWrite, ScopeAdmin}
+	return []string{ScopeEventsWrite, ScopePredict, ScopeFeaturesRead, ScopeModelsRead, ScopeModelsWrite, ScopeAdmin, ScopeService}
 }
+
+// rateLimited reports whether p's calls count against rate limits: all
+// but those of other targets (ScopeService).
+func rateLimited(p auth.Principal) bool { return !slices.Contains(p.Scopes, ScopeService) }
 
 // ErrAPIKeyNotFound means no API key has the id.
 var ErrAPIKeyNotFound = fmt.Errorf("api key not found: %w", problem.ErrNotFound)

@@ -53,6 +53,9 @@ type AuthConfig struct {
 	Audience    string        `yaml:"audience"`
 	Leeway      time.Duration `yaml:"leeway"`
 	CacheTTL    time.Duration `yaml:"cache-ttl"`
+	// ServiceToken is the bearer credential this process presents when it
+	// calls other targets; empty mints one from the HMAC secret.
+	ServiceToken string `yaml:"service-token"`
 }
 
 // RateLimitConfig configures rate limits per principal and rate class
@@ -94,6 +97,8 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.Disabled, "auth.disabled", false, "accept every request as the anonymous principal with all scopes (local experiments only)")
 	fs.StringVar(&a.HMACSecret, "auth.hmac-secret", "", "secret for HMAC (HS256) development tokens; empty: generated once per data directory (unless --auth.jwks-url is set)")
 	config.MarkSecret(fs, "auth.hmac-secret")
+	fs.StringVar(&a.ServiceToken, "auth.service-token", "", "bearer token (API key or JWT) this process presents to other targets; empty: a short-lived token minted from the HMAC secret (required with --auth.jwks-url)")
+	config.MarkSecret(fs, "auth.service-token")
 	fs.StringVar(&a.JWKSURL, "auth.jwks-url", "", "JWKS URL of the identity provider whose RSA, EC or EdDSA keys sign production tokens")
 	fs.DurationVar(&a.JWKSRefresh, "auth.jwks-refresh", DefaultJWKSRefresh, "how often the JWKS is fetched again (unknown key ids also trigger a rate-limited fetch)")
 	fs.StringVar(&a.Issuer, "auth.issuer", DefaultIssuer, "required iss claim of tokens")

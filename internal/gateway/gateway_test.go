@@ -84,6 +84,26 @@ func TestRateLimitAnswers429WithRetryAfter(t *testing.T) {
 	}
 }
 
+// TestServiceCallsAreNotRateLimited: another target's credential (scope
+// service) is never throttled, and the scope grants no operation alone.
+func TestServiceCallsAreNotRateLimited(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.RateLimit.ReadRate, c.RateLimit.ReadBurst = 0.5, 1 })
+	svc := h.token("service:inference", ScopeService, ScopeModelsRead)
+	for i := range 5 {
+		if resp, body := h.call("GET", "/v1/models", svc, "", nil); resp.StatusCode != 200 {
+			t.Fatalf("service request %d = %d %s, want 200", i, resp.StatusCode, body)
+		}
+	}
+	user := h.token("alice", ScopeModelsRead)
+	h.call("GET", "/v1/models", user, "", nil)
+	if resp, _ := h.call("GET", "/v1/models", user, "", nil); resp.StatusCode != 429 {
+		t.Errorf("user's second request = %d, want 429", resp.StatusCode)
+	}
+	if resp, _ := h.call("GET", "/v1/models", h.token("service:x", ScopeService), "", nil); resp.StatusCode != 403 {
+		t.Errorf("service scope alone = %d, want 403", resp.StatusCode)
+	}
+}
+
 func TestIdempotencyKeys(t *testing.T) {
 	h := newHarness(t, nil)
 	alice, bob := h.token("alice", ScopeModelsWrite), h.token("bob", ScopeModelsWrite)

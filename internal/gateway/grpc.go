@@ -121,7 +121,7 @@ func (s *Service) admitGRPC(ctx context.Context, fullMethod string) (context.Con
 		s.metrics.authFailures.WithLabelValues("grpc", authFailureReason(err)).Inc()
 		return nil, problem.GRPCStatus(err)
 	}
-	if !s.cfg.RateLimit.Disabled {
+	if !s.cfg.RateLimit.Disabled && rateLimited(p) {
 		d, err := s.limiter.Allow(ctx, bucketKey(p, nil, m.class), s.limitFor(m.class).Limit)
 		if err == nil && !d.Allowed {
 			s.metrics.rateLimited.WithLabelValues(m.class).Inc()

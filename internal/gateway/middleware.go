@@ -168,7 +168,7 @@ func (s *Service) authenticate(ctx context.Context, w http.ResponseWriter, r *ht
 // class. A failing shared limiter lets requests through (and logs): the
 // limits protect the platform, and Redis being down must not stop it.
 func (s *Service) rateLimit(w http.ResponseWriter, r *http.Request, op *Operation, p auth.Principal) bool {
-	if s.cfg.RateLimit.Disabled {
+	if s.cfg.RateLimit.Disabled || !rateLimited(p) {
 		return true
 	}
 	cl := s.limitFor(op.Class)

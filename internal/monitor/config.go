@@ -64,6 +64,10 @@ type Config struct {
 	Models []string `yaml:"models"`
 	// Instance names this replica's stream consumers.
 	Instance string `yaml:"instance"`
+	// Addr is the gRPC address of the monitor for processes that do not
+	// run the monitor target (the rollout controller asks it for
+	// verdicts).
+	Addr string `yaml:"addr"`
 }
 
 // RegisterFlags registers the monitor.* flags with the defaults above.
@@ -82,6 +86,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.RetrainCooldown, "monitor.retrain-cooldown", DefaultRetrainCooldown, "least time between two retrain requests of one model")
 	fs.StringSliceVar(&c.Models, "monitor.models", nil, "models this replica watches, comma-separated (empty: all)")
 	fs.StringVar(&c.Instance, "monitor.instance", DefaultInstance, "name of this replica, for its stream consumers (unique per replica)")
+	fs.StringVar(&c.Addr, "monitor.addr", "", "gRPC address (host:port) of the monitor, for processes that do not run the monitor target (rollout verdicts)")
 }
 
 // Window returns the length of the rolling window.

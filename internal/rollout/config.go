@@ -35,6 +35,10 @@ type Config struct {
 	OnTimeout   string        `yaml:"on-timeout"`
 	// Holder names this controller in the lease; empty means host-pid-random.
 	Holder string `yaml:"holder"`
+	// URL is the REST base URL of the rollout controller for processes
+	// that do not run the rollout target (trainers start automatic
+	// rollouts through it).
+	URL string `yaml:"url"`
 }
 
 // RegisterFlags registers the rollout.* flags.
@@ -46,6 +50,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.StepTimeout, "rollout.step-timeout", DefaultStepTimeout, "default time a canary step waits for a verdict")
 	fs.StringVar(&c.OnTimeout, "rollout.on-timeout", DefaultOnTimeout, "default action when a canary step times out: promote or rollback")
 	fs.StringVar(&c.Holder, "rollout.holder", "", "this controller's name in the lease (default host-pid-random)")
+	fs.StringVar(&c.URL, "rollout.url", "", "REST base URL (http://host:port) of the rollout controller, for processes that do not run the rollout target (automatic rollouts of trainers)")
 }
 
 // Validate reports every problem in the config.

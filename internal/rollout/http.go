@@ -35,19 +35,26 @@ func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // startBody is POST /v1/models/{model}/rollouts; step_timeout is a Go
-// duration ("30m").
+// duration ("30m"). Auto asks for StartAuto: the configured policy,
+// idempotent per version.
 type startBody struct {
 	Version     int64     `json:"version"`
 	CanarySteps []float64 `json:"canary_steps,omitempty"`
 	MinSamples  int       `json:"min_samples,omitempty"`
 	StepTimeout string    `json:"step_timeout,omitempty"`
 	OnTimeout   string    `json:"on_timeout,omitempty"`
+	Auto        bool      `json:"auto,omitempty"`
+	JobID       string    `json:"job_id,omitempty"`
 }
 
 func (h *HTTP) start(w http.ResponseWriter, r *http.Request) {
 	var b startBody
 	if err := httpx.DecodeJSON(r, &b, httpx.DefaultMaxJSONBytes); err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	if b.Auto {
+		h.startAuto(w, r, b)
 		return
 	}
 	req := StartRequest{Model: r.PathValue("model"), Version: b.Version, CanarySteps: b.CanarySteps,
@@ -61,6 +68,21 @@ func (h *HTTP) start(w http.ResponseWriter, r *http.Request) {
 		req.StepTimeout = d
 	}
 	ro, err := h.svc.Start(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/rollouts/"+ro.ID)
+	httpx.WriteJSON(w, http.StatusAccepted, ro)
+}
+
+// startAuto answers an automatic start with the version's newest rollout.
+func (h *HTTP) startAuto(w http.ResponseWriter, r *http.Request, b startBody) {
+	if b.CanarySteps != nil || b.MinSamples != 0 || b.StepTimeout != "" || b.OnTimeout != "" {
+		h.fail(w, r, problem.Field("auto", "an automatic rollout takes the configured policy: leave canary_steps, min_samples, step_timeout and on_timeout out"))
+		return
+	}
+	ro, err := h.svc.StartAutoRollout(r.Context(), r.PathValue("model"), b.Version, b.JobID)
 	if err != nil {
 		h.fail(w, r, err)
 		return

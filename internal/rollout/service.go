@@ -219,6 +219,25 @@ func (s *Service) StartAuto(ctx context.Context, model string, version int64, jo
 	return err
 }
 
+// StartAutoRollout is StartAuto answering with the version's newest
+// rollout (the one it started, or the one that was there).
+func (s *Service) StartAutoRollout(ctx context.Context, model string, version int64, jobID string) (Rollout, error) {
+	if version < 1 {
+		return Rollout{}, problem.Field("version", "must be a version number ≥ 1, got %d", version)
+	}
+	if err := s.StartAuto(ctx, model, version, jobID); err != nil {
+		return Rollout{}, err
+	}
+	prior, err := listSagas(ctx, s.db, `model = $1 AND version = $2 ORDER BY created_at DESC, id DESC`, model, version)
+	if err != nil {
+		return Rollout{}, err
+	}
+	if len(prior) == 0 {
+		return Rollout{}, fmt.Errorf("rollout of %s v%d: started but not found", model, version)
+	}
+	return prior[0], nil
+}
+
 // Get implements API.
 func (s *Service) Get(ctx context.Context, id string) (Rollout, error) { return getSaga(ctx, s.db, id) }
 
