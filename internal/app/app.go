@@ -75,6 +75,9 @@ type App struct {
 	monitorAPI  monitor.API
 	featuresAPI features.API
 
+	// simClock is the shared simulated event clock of --clock.* (nil: off).
+	simClock func() time.Time
+
 	// The credential for calls to other targets, built on first use.
 	credOnce sync.Once
 	cred     *serviceToken
@@ -108,8 +111,9 @@ type App struct {
 	Features *features.Service
 	// EventClock is the clock of event time for the modules that compare
 	// event times with now: ingest's age bounds, the feature store's
-	// windows and the monitor's retrain ranges. nil is the wall clock;
-	// replays in accelerated time (the demos) set it before Run.
+	// windows and the monitor's retrain ranges. nil is the simulated clock
+	// of --clock.* when set, else the wall clock; replays in accelerated
+	// time in one process (the demos) set it before Run.
 	EventClock func() time.Time
 }
 
@@ -118,7 +122,7 @@ func New(cfg Config, logger *slog.Logger, levels *slog.LevelVar, reg *prometheus
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, logger: logger, levels: levels, registry: reg}
+	a := &App{cfg: cfg, logger: logger, levels: levels, registry: reg, simClock: cfg.Clock.Func(nil)}
 	mgr, err := lifecycle.NewManager(a.table(), cfg.Targets, logger)
 	if err != nil {
 		return nil, err
@@ -140,12 +144,16 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// eventNow is the clock of event time: EventClock, else the process clock.
-// (Clock moves every time-keeping service, EventClock only the event-time
-// comparisons; the two replays in this repository use one each.)
+// eventNow is the clock of event time: EventClock, else the simulated
+// clock of --clock.*, else the process clock. (Clock moves every
+// time-keeping service, EventClock only the event-time comparisons; the
+// two replays in this repository use one each.)
 func (a *App) eventNow() time.Time {
 	if a.EventClock != nil {
 		return a.EventClock()
+	}
+	if a.simClock != nil {
+		return a.simClock()
 	}
 	return a.now()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/plinthai/plinth/internal/monitor"
 	"github.com/plinthai/plinth/internal/platform/blob"
 	"github.com/plinthai/plinth/internal/platform/bus"
+	"github.com/plinthai/plinth/internal/platform/clock"
 	"github.com/plinthai/plinth/internal/platform/kv"
 	"github.com/plinthai/plinth/internal/platform/outbox"
 	"github.com/plinthai/plinth/internal/platform/server"
@@ -38,6 +39,7 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`
 
 	Log      telemetry.LogConfig `yaml:"log"`
+	Clock    clock.Config        `yaml:"clock"`
 	Server   server.Config       `yaml:"server"`
 	NATS     bus.Config          `yaml:"nats"`
 	DB       sqlstore.Config     `yaml:"db"`
@@ -62,6 +64,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data.dir", DefaultDataDir, "directory for embedded stores: NATS JetStream files, SQLite database, blobs")
 	fs.DurationVar(&c.ShutdownTimeout, "server.shutdown-timeout", DefaultShutdownTimeout, "time allowed to drain in-flight work and stop every module after SIGTERM")
 	c.Log.RegisterFlags(fs)
+	c.Clock.RegisterFlags(fs)
 	c.Server.RegisterFlags(fs)
 	c.NATS.RegisterFlags(fs)
 	c.DB.RegisterFlags(fs)
@@ -81,7 +84,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 // Validate reports every problem in the config at once.
 func (c *Config) Validate() error {
 	errs := []error{
-		c.Log.Validate(), c.Server.Validate(), c.NATS.Validate(), c.DB.Validate(),
+		c.Log.Validate(), c.Clock.Validate(), c.Server.Validate(), c.NATS.Validate(), c.DB.Validate(),
 		c.Blob.Validate(), c.Outbox.Validate(), c.Registry.Validate(), c.Monitor.Validate(), c.Gateway.Validate(),
 		c.Trainer.Validate(), c.Rollout.Validate(), c.Inference.Validate(),
 		c.Ingest.Validate(), c.Redis.Validate(), c.Features.Validate(),

@@ -51,12 +51,15 @@ func (s *ReplayStats) Snapshot() Counts {
 // step's transactions are ingested, the card view catches up, each
 // transaction is scored by its card (when Score is on), and the labels due
 // in the step go to FEEDBACK, naming the prediction they judge, the card,
-// and the moment of the decision (the end of the transaction's step, when
-// it was or would have been scored) as the event time. So a point-in-time
-// training set reads each card as the model saw it when it scored: with
-// the transaction in the view, as at serving, and nothing later. Its clock
-// (Now) is the simulated time, for the platform's event clock. Run is not
-// safe for concurrent use; Now and Stats are.
+// and the moment of the decision (the clock once the view had the
+// transaction, when it was or would have been scored) as the event time.
+// So a point-in-time training set reads each card as the model saw it when
+// it scored: with the transaction in the view, as at serving, and nothing
+// later. Its clock (Now) is the simulated time: its own, which jumps to
+// each step's end and is the platform's event clock in one process, or
+// Clock, a clock the platform's processes share (see
+// internal/platform/clock), which the replay waits for. Run is not safe
+// for concurrent use; Now and Stats are.
 type Replay struct {
 	sim      *Simulator
 	platform Platform
@@ -66,6 +69,9 @@ type Replay struct {
 	Speed float64
 	// Score turns scoring of each transaction on.
 	Score atomic.Bool
+	// Clock, when set before Run, is the simulated time, shared with the
+	// platform; Speed is then ignored.
+	Clock func() time.Time
 	// Stats counts the replay's work.
 	Stats ReplayStats
 
@@ -91,7 +97,12 @@ func NewReplay(sim *Simulator, p Platform) *Replay {
 }
 
 // Now is the replay's simulated time.
-func (r *Replay) Now() time.Time { return time.Unix(0, r.now.Load()).UTC() }
+func (r *Replay) Now() time.Time {
+	if r.Clock != nil {
+		return r.Clock().UTC()
+	}
+	return time.Unix(0, r.now.Load()).UTC()
+}
 
 // Run replays until the simulated time reaches until or ctx ends.
 func (r *Replay) Run(ctx context.Context, until time.Time) error {
@@ -113,7 +124,7 @@ func (r *Replay) Run(ctx context.Context, until time.Time) error {
 
 // pace waits while the simulated time is ahead of Speed.
 func (r *Replay) pace(ctx context.Context) error {
-	if r.Speed <= 0 {
+	if r.Speed <= 0 || r.Clock != nil {
 		return ctx.Err()
 	}
 	due := r.started.Add(time.Duration(float64(r.Now().Sub(r.simFrom)) / r.Speed))
@@ -147,14 +158,38 @@ func (r *Replay) step(ctx context.Context, end time.Time) error {
 			labels = append(labels, ev.Label)
 		}
 	}
-	r.now.Store(end.UnixNano())
+	if err := r.reach(ctx, end); err != nil {
+		return err
+	}
 	if err := r.ingest(ctx, txs); err != nil {
 		return err
 	}
-	if err := r.score(ctx, end, txs); err != nil {
+	if err := r.score(ctx, txs); err != nil {
 		return err
 	}
 	return r.label(ctx, labels)
+}
+
+// reach moves the replay's own clock to end, or waits until the shared
+// Clock has passed it.
+func (r *Replay) reach(ctx context.Context, end time.Time) error {
+	if r.Clock == nil {
+		r.now.Store(end.UnixNano())
+		return nil
+	}
+	for {
+		ahead := end.Sub(r.Clock())
+		if ahead <= 0 {
+			return nil
+		}
+		t := time.NewTimer(min(ahead, 5*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 func (r *Replay) next() Event {
@@ -188,19 +223,20 @@ func (r *Replay) ingest(ctx context.Context, txs []*Transaction) error {
 	return nil
 }
 
-// score waits until the view has the step's transactions (so they arrive
-// at the step's end on the platform's event clock, whether or not they are
-// scored), then predicts each by its card when Score is on.
-func (r *Replay) score(ctx context.Context, end time.Time, txs []*Transaction) error {
+// score waits until the view has the step's transactions, whether or not
+// they are scored, so that the moment of the decision (the clock then) is
+// after they arrived; then it predicts each by its card when Score is on.
+func (r *Replay) score(ctx context.Context, txs []*Transaction) error {
 	if len(txs) == 0 {
 		return nil
 	}
 	if err := r.platform.WaitFeatures(ctx, View); err != nil {
 		return fmt.Errorf("wait for view %s: %w", View, err)
 	}
+	at := r.Now()
 	scoring := r.Score.Load()
 	for _, tx := range txs {
-		d := decision{at: end}
+		d := decision{at: at}
 		if scoring {
 			s, err := r.platform.Predict(ctx, Model, tx.Card)
 			switch {

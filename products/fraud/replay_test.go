@@ -103,3 +103,36 @@ func TestReplayLabelsAsOfTheDecision(t *testing.T) {
 		t.Error("no label names its prediction")
 	}
 }
+
+// TestReplayOnASharedClock: on a clock the platform shares, the replay
+// waits for it to pass each step and labels as of the clock's reading once
+// the view caught up, which is never before the transaction.
+func TestReplayOnASharedClock(t *testing.T) {
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	cfg := Config{Seed: 3, Customers: 50, Merchants: 20, Start: start,
+		FraudLabelDelay: [2]time.Duration{time.Hour, 2 * time.Hour}, LegitLabelDelay: [2]time.Duration{time.Hour, 3 * time.Hour}}
+	sim, err := NewSimulator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newRecorder()
+	r := NewReplay(sim, p)
+	wall0 := time.Now()
+	r.Clock = func() time.Time { return start.Add(time.Since(wall0) * 3600 * 24) } // a day a second
+	p.clock = r.Now
+	if err := r.Run(t.Context(), start.Add(12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Now().Before(start.Add(12 * time.Hour)) {
+		t.Errorf("Run returned at %v, before its end", r.Now())
+	}
+	if len(p.feedback) == 0 {
+		t.Fatal("no labels")
+	}
+	for _, fb := range p.feedback {
+		txID := fb.ID[len("label-"):]
+		if at := p.ingested[txID]; fb.EventTime.Before(at) || fb.EventTime.Before(p.txTime[txID]) {
+			t.Fatalf("label of %s at %v, before its transaction (%v) or its ingest (%v)", txID, fb.EventTime, p.txTime[txID], at)
+		}
+	}
+}
