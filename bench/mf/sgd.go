@@ -26,25 +26,25 @@ type sgdRun struct {
 
 // sgdResult compares Plinth and numba on one data set.
 type sgdResult struct {
-	Dataset    string      `json:"dataset"`
-	Users      int         `json:"users"`
-	Items      int         `json:"items"`
-	Train      int         `json:"train_ratings"`
-	Test       int         `json:"test_ratings"`
-	Order      string      `json:"order"`
-	InitStd    float64     `json:"init_std"`
-	InitGrid   []initTrial `json:"init_std_grid,omitempty"`
-	Plinth     []sgdRun    `json:"plinth"`
-	Numba      []sgdRun    `json:"numba"`
-	PlinthRMSE float64     `json:"plinth_rmse_mean"`
-	NumbaRMSE  float64     `json:"numba_rmse_mean"`
-	Rounds     []sgdRound  `json:"rounds"`
-	PlinthCPU  float64     `json:"plinth_cpu_s_median"`
-	NumbaCPU   float64     `json:"numba_cpu_s_median"`
-	CPURatio   float64     `json:"cpu_ratio_plinth_over_numba_median"`
-	TargetRMSE float64     `json:"target_rmse"`
-	RMSEMet    bool        `json:"rmse_target_met"`
-	CPUMet     bool        `json:"cpu_target_met"`
+	Dataset    string     `json:"dataset"`
+	Users      int        `json:"users"`
+	Items      int        `json:"items"`
+	Train      int        `json:"train_ratings"`
+	Test       int        `json:"test_ratings"`
+	Order      string     `json:"order"`
+	InitStd    float64    `json:"init_std"`
+	ValGrid    []valTrial `json:"validation_grid,omitempty"`
+	Plinth     []sgdRun   `json:"plinth"`
+	Numba      []sgdRun   `json:"numba"`
+	PlinthRMSE float64    `json:"plinth_rmse_mean"`
+	NumbaRMSE  float64    `json:"numba_rmse_mean"`
+	Rounds     []sgdRound `json:"rounds"`
+	PlinthCPU  float64    `json:"plinth_cpu_s_median"`
+	NumbaCPU   float64    `json:"numba_cpu_s_median"`
+	CPURatio   float64    `json:"cpu_ratio_plinth_over_numba_median"`
+	TargetRMSE float64    `json:"target_rmse"`
+	RMSEMet    bool       `json:"rmse_target_met"`
+	CPUMet     bool       `json:"cpu_target_met"`
 }
 
 // cpuTime returns this process's user+system CPU time.

@@ -4,9 +4,10 @@ import (
 	"math/rand/v2"
 )
 
-// initTrial is one init spread scored on the validation split (Plinth only;
-// the test rows are never used to choose).
-type initTrial struct {
+// valTrial is one (order, init spread) setting scored on the validation
+// split (Plinth only; the test rows are never used to choose).
+type valTrial struct {
+	Order   string    `json:"order"`
 	InitStd float64   `json:"init_std"`
 	Seeds   []uint64  `json:"seeds"`
 	RMSE    []float64 `json:"val_rmse"`
@@ -49,28 +50,32 @@ func holdOut(train []row) (fit, val []row) {
 	return fit, val
 }
 
-// tuneInitStd trains Plinth on the training part minus the validation rows
-// for every spread in grid and every seed, and returns the trials and the
-// spread with the lowest mean validation RMSE (the first on a tie).
-func tuneInitStd(d dataset, grid []float64, seeds []uint64, order string) ([]initTrial, float64, error) {
+// tuneSGD trains Plinth on the training part minus the validation rows for
+// every order in orderGrid, every spread in stdGrid and every seed, and
+// returns the trials and the setting with the lowest mean validation RMSE
+// (the first in grid order on a tie: orders in the order given, then
+// spreads).
+func tuneSGD(d dataset, orderGrid []string, stdGrid []float64, seeds []uint64) ([]valTrial, valTrial, error) {
 	fit, val := holdOut(d.train)
 	v := dataset{name: d.name + " validation", numUsers: d.numUsers, numItems: d.numItems, train: fit, test: val}
-	var trials []initTrial
+	var trials []valTrial
 	best := 0
-	for g, std := range grid {
-		runs, err := runPlinthSGD(v, seeds, order, std)
-		if err != nil {
-			return nil, 0, err
-		}
-		t := initTrial{InitStd: std, Seeds: seeds}
-		for _, r := range runs {
-			t.RMSE = append(t.RMSE, r.RMSE)
-		}
-		t.Mean, _ = meanRuns(runs)
-		trials = append(trials, t)
-		if t.Mean < trials[best].Mean {
-			best = g
+	for _, order := range orderGrid {
+		for _, std := range stdGrid {
+			runs, err := runPlinthSGD(v, seeds, order, std)
+			if err != nil {
+				return nil, valTrial{}, err
+			}
+			t := valTrial{Order: order, InitStd: std, Seeds: seeds}
+			for _, r := range runs {
+				t.RMSE = append(t.RMSE, r.RMSE)
+			}
+			t.Mean, _ = meanRuns(runs)
+			trials = append(trials, t)
+			if t.Mean < trials[best].Mean {
+				best = len(trials) - 1
+			}
 		}
 	}
-	return trials, grid[best], nil
+	return trials, trials[best], nil
 }

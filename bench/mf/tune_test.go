@@ -36,3 +36,39 @@ func TestHoldOut(t *testing.T) {
 		t.Fatal("holdOut is not deterministic")
 	}
 }
+
+// TestTuneSGD checks that the grid covers every (order, spread) pair in
+// order and that the chosen one has the lowest mean validation RMSE.
+func TestTuneSGD(t *testing.T) {
+	var train []row
+	for u := range int32(30) {
+		for i := range int32(20) {
+			if (u+i)%3 != 0 {
+				train = append(train, row{user: u, item: i, rating: float64(1 + (u*7+i*3)%5)})
+			}
+		}
+	}
+	d := dataset{name: "tiny", numUsers: 30, numItems: 20, train: train}
+	orders, stds := []string{"user", "shuffle"}, []float64{0.01, 0.1}
+	trials, best, err := tuneSGD(d, orders, stds, []uint64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 4 {
+		t.Fatalf("got %d trials, want 4", len(trials))
+	}
+	for j, tr := range trials {
+		if want := orders[j/2]; tr.Order != want {
+			t.Errorf("trial %d order: got %q, want %q", j, tr.Order, want)
+		}
+		if want := stds[j%2]; tr.InitStd != want {
+			t.Errorf("trial %d init std: got %v, want %v", j, tr.InitStd, want)
+		}
+		if len(tr.RMSE) != 2 {
+			t.Errorf("trial %d: got %d seeds scored, want 2", j, len(tr.RMSE))
+		}
+		if tr.Mean < best.Mean {
+			t.Errorf("trial %d mean %.6f beats the chosen %.6f", j, tr.Mean, best.Mean)
+		}
+	}
+}
