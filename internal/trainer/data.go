@@ -18,11 +18,13 @@ import (
 )
 
 // LabelRow is one ground-truth label from FEEDBACK: the entity, the time of
-// the event it labels, and the label.
+// the event it labels, and the label; for a recommender, the items the
+// user went on to consume.
 type LabelRow struct {
 	Entity string
 	At     time.Time
 	Label  float64
+	Items  []string
 }
 
 // TrainingSets builds point-in-time training sets; the features service

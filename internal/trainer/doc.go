@@ -32,5 +32,14 @@
 // a clear error). The split is time-ordered by default: the last holdout
 // share of rows is the holdout.
 //
+// Recommenders (mf.als) train on interactions instead: the model's
+// FEEDBACK labels over the range, one per visit of a user, name the items
+// the user consumed. The last holdout share of visits by time is the
+// holdout; the candidate and the champion are judged on it as inference
+// serves them, each holdout user folded in from the recent items the user
+// view held at the visit (a point-in-time set), by HR@10 and NDCG@10. The
+// artifact's schema names those recent item features and carries the item
+// space (see learner_mf.go).
+//
 // Depends on: registry.API, the bus. Target: trainer. Flags: --trainer.*.
 package trainer

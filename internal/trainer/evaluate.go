@@ -136,15 +136,27 @@ func recode(col []float32, from, to []string) []float32 {
 // until samples calls, and returns the 99th percentile in microseconds.
 func latencyP99(p predictor, x *frame.Frame, samples int) (float64, error) {
 	n := x.NumRows()
-	if n == 0 || samples <= 0 {
+	if n == 0 {
+		return 0, nil
+	}
+	var row []float32
+	return p99Micros(samples, func(i int) error {
+		row = x.Row(i%n, row)
+		_, err := p.PredictRow(row)
+		return err
+	})
+}
+
+// p99Micros times samples calls of predict (with the call's number) and
+// returns the 99th percentile in microseconds; 0 for no samples.
+func p99Micros(samples int, predict func(i int) error) (float64, error) {
+	if samples <= 0 {
 		return 0, nil
 	}
 	took := make([]time.Duration, samples)
-	var row []float32
 	for i := range took {
-		row = x.Row(i%n, row)
 		start := time.Now()
-		if _, err := p.PredictRow(row); err != nil {
+		if err := predict(i); err != nil {
 			return 0, fmt.Errorf("time predict: %w", err)
 		}
 		took[i] = time.Since(start)

@@ -81,5 +81,5 @@ func labelRow(data []byte, from, to time.Time) (LabelRow, bool) {
 	if at.Before(from) || (!to.IsZero() && !at.Before(to)) {
 		return LabelRow{}, false
 	}
-	return LabelRow{Entity: fb.Entity, At: at, Label: fb.Label}, true
+	return LabelRow{Entity: fb.Entity, At: at, Label: fb.Label, Items: fb.Items}, true
 }

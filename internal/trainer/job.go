@@ -28,6 +28,13 @@ func (s *Service) run(ctx context.Context, job wire.TrainJob, rep *reporter) (in
 		}
 		return v, err
 	}
+	if fit, ok := rankers[job.Algorithm]; ok {
+		v, err := s.runRanker(ctx, job, fit, rep)
+		if err != nil {
+			return 0, err
+		}
+		return v, s.finish(ctx, job, v, rep)
+	}
 	data, err := s.load(ctx, job)
 	if err != nil {
 		return 0, err
@@ -119,6 +126,29 @@ func (s *Service) evaluate(ctx context.Context, model string, mod model, task st
 // holdout. No champion is not an error; a champion the trainer cannot
 // score is, since the gate could not compare the two.
 func (s *Service) championOnHoldout(ctx context.Context, model, task string, holdout dataset) (int64, map[string]float64, error) {
+	version, data, err := s.championArtifact(ctx, model)
+	if err != nil || version == 0 {
+		return 0, nil, err
+	}
+	p, h, err := loadPredictor(data)
+	if err != nil {
+		return 0, nil, fmt.Errorf("load champion version %d: %w", version, err)
+	}
+	x, err := remap(holdout.x, holdout.schema, h.Schema)
+	if err != nil {
+		return 0, nil, err
+	}
+	pred, err := score(p, x)
+	if err != nil {
+		return 0, nil, fmt.Errorf("score champion version %d: %w", version, err)
+	}
+	m, err := quality(h.Task, holdout.y, pred)
+	return version, m, err
+}
+
+// championArtifact returns the current champion's version and artifact;
+// version 0 and no error when the model has no champion.
+func (s *Service) championArtifact(ctx context.Context, model string) (int64, []byte, error) {
 	alias, err := s.registry.GetAlias(ctx, model, registry.AliasChampion)
 	if errors.Is(err, problem.ErrNotFound) {
 		return 0, nil, nil
@@ -134,20 +164,7 @@ func (s *Service) championOnHoldout(ctx context.Context, model, task string, hol
 	if err != nil {
 		return 0, nil, fmt.Errorf("champion version %d: %w", v.Version, err)
 	}
-	p, h, err := loadPredictor(data)
-	if err != nil {
-		return 0, nil, fmt.Errorf("load champion version %d: %w", v.Version, err)
-	}
-	x, err := remap(holdout.x, holdout.schema, h.Schema)
-	if err != nil {
-		return 0, nil, err
-	}
-	pred, err := score(p, x)
-	if err != nil {
-		return 0, nil, fmt.Errorf("score champion version %d: %w", v.Version, err)
-	}
-	m, err := quality(h.Task, holdout.y, pred)
-	return v.Version, m, err
+	return v.Version, data, nil
 }
 
 func (s *Service) readArtifact(ctx context.Context, sha string) ([]byte, error) {
@@ -166,11 +183,19 @@ func (s *Service) register(ctx context.Context, job wire.TrainJob, mod model, tr
 	if err != nil {
 		return 0, err
 	}
-	lineage := artifact.Lineage{Dataset: train.desc, ParentVersion: champ, CodeVersion: s.cfg.CodeVersion, JobID: job.ID}
+	return s.registerArtifact(ctx, job, mod.Save, artifact.Header{Schema: train.schema, Reference: ref}, train.desc, m, champ)
+}
+
+// registerArtifact completes h with the job's params, the metrics and the
+// lineage, saves the model with it, uploads the artifact and registers it
+// as a version under the job's id.
+func (s *Service) registerArtifact(ctx context.Context, job wire.TrainJob, save func(io.Writer, artifact.Header) error,
+	h artifact.Header, desc string, m map[string]float64, champ int64) (int64, error) {
+	lineage := artifact.Lineage{Dataset: desc, ParentVersion: champ, CodeVersion: s.cfg.CodeVersion, JobID: job.ID}
 	params := maps.Clone(job.Params)
+	h.Params, h.Metrics, h.Lineage, h.Created = params, m, lineage, s.now()
 	var buf bytes.Buffer
-	h := artifact.Header{Schema: train.schema, Params: params, Metrics: m, Lineage: lineage, Reference: ref, Created: s.now()}
-	if err := mod.Save(&buf, h); err != nil {
+	if err := save(&buf, h); err != nil {
 		return 0, fmt.Errorf("save artifact: %w", err)
 	}
 	a, err := s.registry.UploadArtifact(ctx, &buf, "")

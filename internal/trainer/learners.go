@@ -13,6 +13,7 @@ import (
 	"github.com/plinthai/plinth/ml/gbdt"
 	"github.com/plinthai/plinth/ml/iforest"
 	"github.com/plinthai/plinth/ml/linear"
+	"github.com/plinthai/plinth/ml/mf"
 )
 
 // predictor scores one encoded row in its schema's order. Every ml/ model
@@ -43,6 +44,13 @@ var learners = map[string]learner{
 	"gbdt":    fitGBDT,
 	"linear":  fitLinear,
 	"iforest": fitIForest,
+}
+
+// rankers maps the recommender algorithms the trainer supports to their
+// params reader; they train on interactions rather than rows (see
+// runRanker in learner_mf.go).
+var rankers = map[string]ranker{
+	mf.KindALS: alsRanker,
 }
 
 // params reads a job's string params, remembering the first error; every

@@ -265,7 +265,7 @@ func TestJobFailures(t *testing.T) {
 			return h.submit(t, "bad", []byte("a,b\n1,2\n3,4\n5,6\n"), "gbdt", nil)
 		}, "label"},
 		{"unsupported algorithm", func() registry.Job {
-			return h.submit(t, "bad", fraudCSV(100, 1, 0), "mf.als", nil)
+			return h.submit(t, "bad", fraudCSV(100, 1, 0), "mf.sgd", nil)
 		}, "cannot train"},
 		{"feature view without a feature store", func() registry.Job {
 			j, err := h.reg.SubmitJob(ctx, registry.SubmitJobRequest{Model: "bad", Algorithm: "gbdt",
