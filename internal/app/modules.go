@@ -73,7 +73,8 @@ func (a *App) table() *lifecycle.Modules {
 		{Name: ModuleMonitorAPI, After: []string{TargetMonitor}, Init: a.initMonitorAPI},
 		{Name: TargetRollout, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleDB, ModuleOutbox, ModuleRegistryAPI, ModuleMonitorAPI},
 			Init: a.initRollout},
-		{Name: TargetTrainer, Target: true, Deps: []string{ModuleBus, ModuleRegistryAPI, ModuleFeaturesAPI}, After: []string{TargetRollout},
+		// The trainer serves nothing, but its process still needs probes and /metrics.
+		{Name: TargetTrainer, Target: true, Deps: []string{ModuleServer, ModuleBus, ModuleRegistryAPI, ModuleFeaturesAPI}, After: []string{TargetRollout},
 			Init: a.initTrainer},
 		{Name: TargetIngest, Target: true, Deps: []string{TargetGateway, ModuleServer, ModuleBus}, Init: a.initIngest},
 		{Name: ModuleRedis, Init: a.initRedis},
