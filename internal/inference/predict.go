@@ -156,7 +156,7 @@ func (s *Service) logPrediction(l *loaded, a arm, c *call, took time.Duration) {
 		c.id = []byte(le.id) // the response reports the logged id
 	}
 	le.model, le.version, le.arm, le.entity = l.model, l.version, a, string(c.ent)
-	le.names = l.sig.features
+	le.names, le.items = l.sig.features, l.sig.items()
 	le.row = append(le.row, c.rows[:c.n*l.sig.width()]...)
 	le.out = append(le.out, c.out[:c.n*l.sig.outWidth]...)
 	le.latency, le.at = took, s.now()
@@ -213,6 +213,7 @@ func (s *Service) runShadow(ctx context.Context, j *shadowJob) {
 	le := s.logs.entry()
 	le.id, le.model, le.version, le.arm, le.entity = j.id, j.l.model, j.l.version, armShadow, j.ent
 	le.names, le.row, le.out, le.latency, le.at = j.l.sig.features, j.rows, j.out, took, s.now()
+	le.items = j.l.sig.items()
 	if err != nil {
 		le.errText = err.Error()
 	}

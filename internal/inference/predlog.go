@@ -44,6 +44,9 @@ type logEntry struct {
 	latency time.Duration
 	at      time.Time
 	errText string
+	// items is how many items a row's recommendation holds (0 for a
+	// scorer): the log names the first row's items.
+	items int
 }
 
 // predLog samples predictions and publishes them to PREDICTIONS from a few
@@ -153,6 +156,9 @@ func (p *predLog) wire(e *logEntry) wire.PredictionLog {
 		ID: e.id, Model: e.model, Version: e.version, Arm: e.arm.String(), Entity: e.entity,
 		Output: e.out, LatencyUS: e.latency.Microseconds(), Error: e.errText, At: e.at,
 	}
+	if e.items > 0 {
+		l.Items, l.Output = recommendedItems(e)
+	}
 	switch p.features {
 	case LogFeaturesFull:
 		l.Features = make(map[string]float64, len(e.row))
@@ -165,6 +171,27 @@ func (p *predLog) wire(e *logEntry) wire.PredictionLog {
 		l.FeaturesHash = rowHash(e.row)
 	}
 	return l
+}
+
+// recommendedItems returns the first row's item ids, as the monitor joins
+// them with the items the user goes on to consume, and its scores. The
+// outputs of n rows are the n·k items, then the n·k scores.
+func recommendedItems(e *logEntry) ([]string, []float64) {
+	n := 1
+	if len(e.names) > 0 {
+		n = max(1, len(e.row)/len(e.names))
+	}
+	k := e.items
+	if len(e.out) < 2*n*k {
+		return nil, nil
+	}
+	items := make([]string, 0, k)
+	for _, v := range e.out[:k] {
+		if v >= 0 {
+			items = append(items, strconv.FormatInt(int64(v), 10))
+		}
+	}
+	return items, e.out[n*k : n*k+len(items)]
 }
 
 // rowHash is the FNV-1a hash of a row's float32 bits, as 16 hex digits.

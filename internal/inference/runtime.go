@@ -63,6 +63,15 @@ func newSignature(input string, dt dtype, features []string, platform string, ou
 
 func (s *signature) width() int { return len(s.features) }
 
+// items returns how many items a row's recommendation holds: the width
+// of the items output of a recommender, 0 for a scorer.
+func (s *signature) items() int {
+	if len(s.outputs) > 0 && s.outputs[0].name == outputItems {
+		return s.outputs[0].width
+	}
+	return 0
+}
+
 // outputIndex returns the position of the named output, -1 when none.
 func (s *signature) outputIndex(name []byte) int {
 	for i, o := range s.outputs {
@@ -135,6 +144,86 @@ func (t topK) predict(_ context.Context, rows []float32, n int, out []float64) e
 	return nil
 }
 
+// itemSpaceField names the last field of the schema of a recommender
+// trained by the platform (see trainer.ItemSpaceField): its categories are
+// the model's item space, the id of model index i being Categories[i],
+// most consumed first; the fields before it are the model's inputs, the
+// user's recent item ids, newest first.
+const itemSpaceField = "item"
+
+// foldIn serves such a recommender: a row is the user's recent item ids
+// (missing as NaN), which the feature store supplies by entity. The items
+// the model knows are folded into a user vector, and excluded; with none
+// known the user's scores are all zero and the most consumed items come
+// first. The items output holds item ids, -1 past the last.
+type foldIn struct {
+	m     *mf.Model
+	ids   []int64         // model index → item id
+	index map[int64]int32 // item id → model index
+	zero  []float64       // the user vector of a user with no known item; read only
+	width int             // recent items per row
+	k     int
+}
+
+func newFoldIn(m *mf.Model, schema []artifact.Field, k int) (foldIn, []string, bool, error) {
+	n := len(schema)
+	if n < 2 || schema[n-1].Name != itemSpaceField {
+		return foldIn{}, nil, false, nil
+	}
+	space := schema[n-1].Categories
+	if len(space) != m.NumItems() {
+		return foldIn{}, nil, true, fmt.Errorf("item space of %d ids for a model of %d items", len(space), m.NumItems())
+	}
+	f := foldIn{m: m, ids: make([]int64, len(space)), index: make(map[int64]int32, len(space)),
+		zero: make([]float64, m.Factors()), width: n - 1, k: k}
+	for i, s := range space {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return foldIn{}, nil, true, fmt.Errorf("item space entry %d: %q is not an integer id", i, s)
+		}
+		f.ids[i], f.index[id] = id, int32(i)
+	}
+	names := make([]string, n-1)
+	for j := range names {
+		names[j] = schema[j].Name
+	}
+	return f, names, true, nil
+}
+
+func (f foldIn) predict(_ context.Context, rows []float32, n int, out []float64) error {
+	items, scores := out[:n*f.k], out[n*f.k:2*n*f.k]
+	known := make([]int32, 0, f.width)
+	for i := range n {
+		known = known[:0]
+		for _, v := range rows[i*f.width : (i+1)*f.width] {
+			if v != float32(int64(v)) { // missing (NaN) or not an id
+				continue
+			}
+			if j, ok := f.index[int64(v)]; ok {
+				known = append(known, j)
+			}
+		}
+		u := mf.User{Factors: f.zero}
+		if len(known) > 0 {
+			var err error
+			if u, err = f.m.FoldIn(known, nil); err != nil {
+				return err
+			}
+		}
+		rec, err := f.m.RecommendUser(u, f.k)
+		if err != nil {
+			return err
+		}
+		for j := range f.k {
+			items[i*f.k+j], scores[i*f.k+j] = -1, 0
+			if j < len(rec) {
+				items[i*f.k+j], scores[i*f.k+j] = float64(f.ids[rec[j].Item]), rec[j].Score
+			}
+		}
+	}
+	return nil
+}
+
 // loadRuntime builds the runtime of a registered version.
 func (s *Service) loadRuntime(ctx context.Context, v registry.Version) (runtime, *signature, error) {
 	if s.testRuntime != nil {
@@ -196,7 +285,7 @@ func nativeRuntime(data []byte, tags map[string]string) (runtime, *signature, er
 		}
 		return scorer{len(m.Names), m.ScoreRow}, scoreSig(m.Names, "plinth_iforest"), nil
 	case mf.KindSGD, mf.KindALS:
-		m, _, err := mf.Load(r)
+		m, h, err := mf.Load(r)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -204,9 +293,16 @@ func nativeRuntime(data []byte, tags map[string]string) (runtime, *signature, er
 		if n, err := strconv.Atoi(tags["k"]); err == nil && n > 0 && n <= 1000 {
 			k = n
 		}
-		sig := newSignature(inputUser, dtInt64, []string{inputUser}, "plinth_"+strings.ReplaceAll(h.Kind, ".", "_"),
-			outputSpec{outputItems, dtInt64, k}, outputSpec{outputScores, dtFP32, k})
-		return topK{m, k}, sig, nil
+		platform := "plinth_" + strings.ReplaceAll(h.Kind, ".", "_")
+		outputs := []outputSpec{{outputItems, dtInt64, k}, {outputScores, dtFP32, k}}
+		f, inputs, ok, err := newFoldIn(m, h.Schema, k)
+		switch {
+		case err != nil:
+			return nil, nil, err
+		case ok:
+			return f, newSignature(inputFeatures, dtFP32, inputs, platform, outputs...), nil
+		}
+		return topK{m, k}, newSignature(inputUser, dtInt64, []string{inputUser}, platform, outputs...), nil
 	default:
 		return nil, nil, fmt.Errorf("artifact kind %q has no runtime", h.Kind)
 	}

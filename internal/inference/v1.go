@@ -249,8 +249,7 @@ func (s *Service) appendV1(b []byte, c *call, r result) []byte {
 	b = append(b, r.arm.String()...)
 	b = append(b, '"')
 	n := c.n
-	if r.l.sig.input == inputUser {
-		k := r.l.sig.outputs[0].width
+	if k := r.l.sig.items(); k > 0 {
 		b = append(b, `,"items":[`...)
 		b = appendItems(b, c.out[:k])
 		b = append(b, `],"scores":[`...)
