@@ -83,7 +83,7 @@ func benchEdgeChain(b *testing.B, mode string) {
 	if err := svc.Starting(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = svc.Stopping(ctx) })
+	b.Cleanup(func() { _ = svc.Stopping(ctx); _ = srv.Drain(ctx) })
 	var cred string
 	switch mode {
 	case "jwt":

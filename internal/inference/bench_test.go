@@ -2,9 +2,14 @@ package inference
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"testing"
+
+	"google.golang.org/grpc/metadata"
+
+	pb "github.com/plinthai/plinth/api/gen/inference"
 )
 
 // nopWriter is a reusable ResponseWriter, so the benchmarks measure the
@@ -64,6 +69,42 @@ func BenchmarkDecodeInferJSON(b *testing.B) {
 	for b.Loop() {
 		if err := r.decodeInferJSON(body, -1); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGRPCModelInfer calls the gRPC handler as grpc-go would after
+// decoding: a ModelInferRequest with FP32 contents, metadata carrying
+// a credential but no route key.
+func BenchmarkGRPCModelInfer(b *testing.B) {
+	h := xgbHarness(b)
+	g := NewGRPC(h.s, "bench", h.s.logger)
+	req := &pb.ModelInferRequest{ModelName: "tiny", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
+		Name: "features", Datatype: "FP32", Shape: []int64{1, 6},
+		Contents: &pb.InferTensorContents{Fp32Contents: tinyFloats()},
+	}}}
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer plk_x"))
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := g.ModelInfer(ctx, req)
+		if err != nil || len(resp.GetOutputs()) != 1 {
+			b.Fatalf("got %v, %v", resp, err)
+		}
+	}
+}
+
+// BenchmarkDecodeV1Sample decodes bench/serving's payload: 30 features at
+// full float64 precision (17 significant digits), where float parsing is
+// most of the work.
+func BenchmarkDecodeV1Sample(b *testing.B) {
+	body := readFile(b, "testdata/sample30.json")
+	c := newCall()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		c.ent = nil
+		if err := c.decodeV1(body); err != nil || len(c.v1.positional) != 30 {
+			b.Fatalf("got %d features, %v", len(c.v1.positional), err)
 		}
 	}
 }

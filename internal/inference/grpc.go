@@ -108,22 +108,42 @@ func (g *GRPC) ModelInfer(ctx context.Context, req *pb.ModelInferRequest) (*pb.M
 		}
 		return nil, grpcError(err)
 	}
-	return g.response(c, res.l), nil
+	id := req.GetId() // c.id still views it when the request had one
+	if id == "" {
+		id = s.idString(c) // the prediction log's, or a new one
+	}
+	return g.response(c, res.l, id), nil
 }
 
+// key is the routing key: the route header's value, else random. It reads
+// the one metadata key rather than copying the whole incoming metadata.
 func (g *GRPC) key(ctx context.Context, model string) uint64 {
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md[g.routeHeader]; len(v) > 0 && v[0] != "" {
-			return routeKey(model, []byte(v[0]))
-		}
+	if v := metadata.ValueFromIncomingContext(ctx, g.routeHeader); len(v) > 0 && v[0] != "" {
+		return routeKey(model, bytesOf(v[0]))
 	}
 	return randomKey()
 }
 
-func (g *GRPC) response(c *call, l *loaded) *pb.ModelInferResponse {
+// scoreReply is the usual answer, one FP32 output of one row, built in a
+// single allocation.
+type scoreReply struct {
+	resp     pb.ModelInferResponse
+	out      pb.ModelInferResponse_InferOutputTensor
+	contents pb.InferTensorContents
+	outs     [1]*pb.ModelInferResponse_InferOutputTensor
+	shape    [2]int64
+	score    [1]float32
+}
+
+// response builds the answer to c; id is the prediction id.
+func (g *GRPC) response(c *call, l *loaded, id string) *pb.ModelInferResponse {
 	var outs [4]oipOutput
-	resp := &pb.ModelInferResponse{ModelName: l.model, ModelVersion: l.versionStr, Id: string(g.s.predictionID(nil, c))}
-	for _, o := range selectOutputs(outs[:0], c, l) {
+	sel := selectOutputs(outs[:0], c, l)
+	if len(sel) == 1 && len(sel[0].vals) == 1 && sel[0].spec.dt == dtFP32 && !c.req.rawInputs {
+		return scoreResponse(c, l, id, sel[0])
+	}
+	resp := &pb.ModelInferResponse{ModelName: l.model, ModelVersion: l.versionStr, Id: id}
+	for _, o := range sel {
 		t := &pb.ModelInferResponse_InferOutputTensor{Name: o.spec.name, Datatype: o.spec.dt.String(), Shape: []int64{int64(c.n), int64(o.spec.width)}}
 		switch {
 		case c.req.rawInputs:
@@ -136,6 +156,15 @@ func (g *GRPC) response(c *call, l *loaded) *pb.ModelInferResponse {
 		resp.Outputs = append(resp.Outputs, t)
 	}
 	return resp
+}
+
+func scoreResponse(c *call, l *loaded, id string, o oipOutput) *pb.ModelInferResponse {
+	r := &scoreReply{shape: [2]int64{int64(c.n), int64(o.spec.width)}, score: [1]float32{float32(o.vals[0])}}
+	r.contents.Fp32Contents = r.score[:]
+	r.out.Name, r.out.Datatype, r.out.Shape, r.out.Contents = o.spec.name, o.spec.dt.String(), r.shape[:], &r.contents
+	r.outs[0] = &r.out
+	r.resp.ModelName, r.resp.ModelVersion, r.resp.Id, r.resp.Outputs = l.model, l.versionStr, id, r.outs[:]
+	return &r.resp
 }
 
 func toFloat32(vs []float64) []float32 {

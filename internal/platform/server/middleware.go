@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -160,11 +161,11 @@ func instrument(next http.Handler, logger *slog.Logger, reg prometheus.Registere
 		if !tracing {
 			r = withRemoteTrace(r)
 		}
-		id := r.Header.Get(RequestIDHeader)
-		if id == "" || len(id) > 128 {
-			id = ids.next()
+		if id := r.Header.Get(RequestIDHeader); id != "" && len(id) <= 128 {
+			w.Header()[RequestIDHeader] = []string{id}
+		} else {
+			w.Header()[RequestIDHeader] = ids.header()
 		}
-		w.Header()[RequestIDHeader] = []string{id}
 		sw := statusWriters.Get().(*statusWriter)
 		*sw = statusWriter{ResponseWriter: w}
 		m.inflight.Inc()
@@ -224,16 +225,27 @@ func newRequestIDs() *requestIDs {
 	return ids
 }
 
-func (g *requestIDs) next() string {
+func (g *requestIDs) next() string { return g.header()[0] }
+
+// idHeader is a request id and the header value slice that holds it, made
+// in one allocation; neither is written after it is built.
+type idHeader struct {
+	vals [1]string
+	buf  [24]byte
+}
+
+// header returns a new id as a header value.
+func (g *requestIDs) header() []string {
 	const digits = "0123456789abcdef"
-	var buf [24]byte
-	copy(buf[:], g.prefix[:])
+	h := new(idHeader)
+	copy(h.buf[:], g.prefix[:])
 	n := g.n.Add(1)
-	for i := len(buf) - 1; i >= len(g.prefix); i-- {
-		buf[i] = digits[n&0xf]
+	for i := len(h.buf) - 1; i >= len(g.prefix); i-- {
+		h.buf[i] = digits[n&0xf]
 		n >>= 4
 	}
-	return string(buf[:])
+	h.vals[0] = unsafe.String(&h.buf[0], len(h.buf))
+	return h.vals[:]
 }
 
 // logLevelHandler shows (GET) or sets (PUT, body "debug" or ?level=debug)
@@ -263,12 +275,28 @@ func logLevelHandler(levels *slog.LevelVar) http.Handler {
 	})
 }
 
-// traceUnary and traceStream extract an incoming W3C trace context from
-// gRPC metadata when tracing is off (otelgrpc does it when on).
-func traceUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	return handler(remoteTraceGRPC(ctx), req)
+// unaryInterceptor is the one unary interceptor of the gRPC server: the
+// caller's W3C trace context into ctx (when trace is set: tracing off, so
+// otelgrpc does not do it), panic recovery (INTERNAL, the process stays
+// up), then the edge. One function rather than a chain of three, because
+// grpc-go's chaining allocates a closure per link on every call.
+func (s *Server) unaryInterceptor(logger *slog.Logger, trace bool) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		if trace {
+			ctx = remoteTraceGRPC(ctx)
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				logger.ErrorContext(ctx, "grpc handler panic", "method", info.FullMethod, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = status.Error(codes.Internal, "internal error")
+			}
+		}()
+		return s.edgeUnary(ctx, req, info, handler)
+	}
 }
 
+// traceStream extracts an incoming W3C trace context from gRPC metadata
+// when tracing is off (otelgrpc does it when on).
 func traceStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx := ss.Context()
 	if tctx := remoteTraceGRPC(ctx); tctx != ctx {
@@ -299,18 +327,6 @@ type contextStream struct {
 }
 
 func (s *contextStream) Context() context.Context { return s.ctx }
-
-func recoverUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				logger.ErrorContext(ctx, "grpc handler panic", "method", info.FullMethod, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
-			}
-		}()
-		return handler(ctx, req)
-	}
-}
 
 func recoverStream(logger *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {

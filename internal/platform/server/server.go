@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +89,16 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// streamWorkersPerCPU sizes the gRPC server's pool of stream workers. A
+// call on a fresh goroutine grows its stack through the interceptors, the
+// edge and the handler on every call (runtime.morestack copies it, about a
+// sixth of a unary call's CPU); a pooled worker keeps its grown stack. A
+// burst of streams beyond the pool runs on new goroutines, as without one,
+// so the size bounds only how many calls reuse a stack at once.
+const streamWorkersPerCPU = 64
+
+func streamWorkers() uint32 { return uint32(streamWorkersPerCPU * runtime.GOMAXPROCS(0)) }
+
 // ReadyFunc reports the process's readiness.
 type ReadyFunc func(ctx context.Context) error
 
@@ -128,16 +139,15 @@ func New(cfg Config, logger *slog.Logger, reg *prometheus.Registry, ready ReadyF
 		opt(&o)
 	}
 	s := &Server{cfg: cfg, logger: logger, mux: NewMux()}
-	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes)}
-	unary := []grpc.UnaryServerInterceptor{recoverUnary(logger), s.edgeUnary}
+	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes), grpc.NumStreamWorkers(streamWorkers()),
+		grpc.SharedWriteBuffer(true), grpc.UnaryInterceptor(s.unaryInterceptor(logger, !o.tracing))}
 	stream := []grpc.StreamServerInterceptor{recoverStream(logger), s.edgeStream}
 	if o.tracing {
 		gopts = append(gopts, grpc.StatsHandler(otelgrpc.NewServerHandler()))
 	} else {
-		unary = append([]grpc.UnaryServerInterceptor{traceUnary}, unary...)
 		stream = append([]grpc.StreamServerInterceptor{traceStream}, stream...)
 	}
-	gopts = append(gopts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
+	gopts = append(gopts, grpc.ChainStreamInterceptor(stream...))
 	s.grpc = grpc.NewServer(gopts...)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
