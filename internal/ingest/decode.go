@@ -16,8 +16,13 @@ import (
 // than maxBatch events (ErrTooLarge), fails as a whole. The returned slices
 // alias body.
 func SplitBody(body []byte, ndjson bool, maxBatch int) (events [][]byte, single bool, err error) {
+	return splitBody(body, ndjson, maxBatch, nil)
+}
+
+// splitBody is SplitBody appending to into.
+func splitBody(body []byte, ndjson bool, maxBatch int, into [][]byte) (events [][]byte, single bool, err error) {
 	if ndjson {
-		events, err = splitLines(body, maxBatch)
+		events, err = splitLines(body, maxBatch, into)
 		return events, false, err
 	}
 	trimmed := bytes.TrimSpace(body)
@@ -25,41 +30,52 @@ func SplitBody(body []byte, ndjson bool, maxBatch int) (events [][]byte, single 
 	case len(trimmed) == 0:
 		return nil, false, problem.Field("body", "empty body, want a JSON object or array of events")
 	case trimmed[0] == '{':
-		if !json.Valid(trimmed) {
+		if !valid(trimmed) {
 			return nil, true, problem.Field("body", "malformed JSON")
 		}
-		return [][]byte{trimmed}, true, nil
+		return append(into, trimmed), true, nil
 	case trimmed[0] == '[':
-		return splitArray(trimmed, maxBatch)
+		events, err = splitBatch(trimmed, maxBatch, into)
+		return events, false, err
 	default:
 		return nil, false, problem.Field("body", "want a JSON object or array of events")
 	}
 }
 
-func splitArray(body []byte, maxBatch int) ([][]byte, bool, error) {
-	if !json.Valid(body) {
-		var v any
-		err := json.Unmarshal(body, &v)
-		return nil, false, problem.Field("body", "malformed JSON array: %v", err)
+// splitBatch validates a JSON array and returns its elements, in one pass.
+func splitBatch(body []byte, maxBatch int, into [][]byte) ([][]byte, error) {
+	if into == nil {
+		into = make([][]byte, 0, min(maxBatch, 1+len(body)/64))
 	}
-	out := elements(body)
-	if len(out) > maxBatch {
-		return nil, false, tooMany(len(out), maxBatch)
+	out, n, ok := splitArray(body, maxBatch, into)
+	switch {
+	case !ok:
+		return nil, problem.Field("body", "malformed JSON array: %s", syntaxError(body))
+	case n > maxBatch:
+		return nil, tooMany(n, maxBatch)
+	case n == 0:
+		return nil, problem.Field("body", "empty array, want at least one event")
 	}
-	if len(out) == 0 {
-		return nil, false, problem.Field("body", "empty array, want at least one event")
-	}
-	return out, false, nil
+	return out, nil
 }
 
-func splitLines(body []byte, maxBatch int) ([][]byte, error) {
+// syntaxError describes what is wrong with malformed JSON, as encoding/json
+// words it; it is only called on the error path.
+func syntaxError(b []byte) string {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err.Error()
+	}
+	return "malformed"
+}
+
+func splitLines(body []byte, maxBatch int, out [][]byte) ([][]byte, error) {
 	if n := bytes.Count(body, []byte{'\n'}) + 1; n > maxBatch {
 		// Blank lines may bring the count under the limit: count exactly.
 		if c := countLines(body); c > maxBatch {
 			return nil, tooMany(c, maxBatch)
 		}
 	}
-	var out [][]byte
 	for line := range bytes.SplitSeq(body, []byte{'\n'}) {
 		if line = bytes.TrimSpace(line); len(line) > 0 {
 			out = append(out, line)

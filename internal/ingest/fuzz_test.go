@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -20,11 +22,87 @@ func FuzzSplitBody(f *testing.F) {
 		if len(events) == 0 || len(events) > 5 {
 			t.Fatalf("%d events", len(events))
 		}
+		for _, e := range events {
+			if !bytes.Contains(body, e) {
+				t.Fatalf("event %q is not in the body", e)
+			}
+		}
 	})
 }
 
+// FuzzScan holds the one-pass scanner to encoding/json: it accepts exactly
+// the texts json.Valid accepts; the members eachMember reports are those
+// json.Unmarshal finds (the last one winning when a key repeats); and the
+// elements splitArray returns are those json.Unmarshal finds.
+func FuzzScan(f *testing.F) {
+	for _, s := range []string{
+		`{"txn_id":"t","card_id":"c","ts":"2026-03-01T12:00:00Z","amount":1}`,
+		`{"a":[1,2,{"b":null}],"c":{"d":"\u00e9\n"},"a":-0.5e+3}`, ` { } `, `{"a":1,}`, `{"a" 1}`,
+		`[{"a":1}, 2, "x", true, false, null, [ ]]`, `[1,]`, `[01]`, `[1.]`, `[-]`, `[1e]`, `"\x"`, "\"\x01\"",
+		`{"\ud800":"x"}`, `[1] x`, `nul`, `{"a":tru}`, "{\"a\":\"\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := valid(b), json.Valid(b); got != want {
+			t.Fatalf("valid(%q) = %v, json.Valid says %v", b, got, want)
+		}
+		checkMembers(t, b)
+		checkElements(t, b)
+	})
+}
+
+func checkMembers(t *testing.T, b []byte) {
+	got := map[string]string{}
+	ok := eachMember(b, func(key, val []byte) {
+		// Decoded as encoding/json decodes keys (invalid UTF-8 replaced).
+		var k string
+		if err := json.Unmarshal(key, &k); err != nil {
+			t.Fatalf("eachMember(%q): key %q: %v", b, key, err)
+		}
+		got[k] = string(val)
+	})
+	var want map[string]json.RawMessage
+	isObject := json.Valid(b) && json.Unmarshal(b, &want) == nil && want != nil
+	if ok != isObject {
+		t.Fatalf("eachMember(%q) = %v, want %v", b, ok, isObject)
+	}
+	if !ok {
+		return
+	}
+	if len(got) != len(want) {
+		t.Fatalf("eachMember(%q) found %d keys, json.Unmarshal %d", b, len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != string(v) {
+			t.Fatalf("eachMember(%q)[%q] = %q, json.Unmarshal says %q", b, k, got[k], v)
+		}
+	}
+}
+
+func checkElements(t *testing.T, b []byte) {
+	const max = 4
+	got, n, ok := splitArray(b, max, nil)
+	var want []json.RawMessage
+	isArray := json.Valid(b) && json.Unmarshal(b, &want) == nil && want != nil
+	if ok != isArray {
+		t.Fatalf("splitArray(%q) = %v, want %v", b, ok, isArray)
+	}
+	if !ok {
+		return
+	}
+	if n != len(want) || len(got) != min(n, max) {
+		t.Fatalf("splitArray(%q) = %d elements (%d kept), json.Unmarshal %d", b, n, len(got), len(want))
+	}
+	for i := range got {
+		if string(got[i]) != string(want[i]) {
+			t.Fatalf("splitArray(%q)[%d] = %q, json.Unmarshal says %q", b, i, got[i], want[i])
+		}
+	}
+}
+
 // FuzzCheckEvent: no event makes the checker panic, and an accepted event
-// has its time inside the window and a non-empty id.
+// is valid JSON, has its time inside the window and a non-empty id.
 func FuzzCheckEvent(f *testing.F) {
 	streams, err := LoadStreams("testdata/streams.yaml")
 	if err != nil {
@@ -36,6 +114,7 @@ func FuzzCheckEvent(f *testing.F) {
 		`{"txn_id":1,"card_id":"c","ts":1772366400000,"amount":-1e308,"items":3}`,
 		`{"txn_id":"t","card_id":"c","ts":"2026-03-01T12:00:00+01:00","amount":1e999}`,
 		`{"txn_id":"t","card_id":"\u0000","ts":"x","amount":1,"online":true}`,
+		`{"txn_id":"t","card_id":"c","ts":"2026-03-01T12:00:00Z","amount":1,}`,
 		`[]`, `null`, `{}`,
 	} {
 		f.Add([]byte(s))
@@ -47,7 +126,7 @@ func FuzzCheckEvent(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if ev.ID == "" || ev.Time.Before(now.Add(-time.Hour)) || ev.Time.After(now.Add(time.Minute)) {
+		if !json.Valid(raw) || len(ev.ID) == 0 || ev.Time.Before(now.Add(-time.Hour)) || ev.Time.After(now.Add(time.Minute)) {
 			t.Fatalf("accepted %s as %+v", raw, ev)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/plinthai/plinth/internal/platform/httpx"
@@ -25,7 +26,20 @@ type HTTP struct {
 	cfg        Config
 	retryAfter time.Duration
 	logger     *slog.Logger
+	scratch    sync.Pool // of *scratch
 }
+
+// scratch is the memory of one request: its body and the events that
+// alias it. The service has copied the events to the bus connection when
+// it answers, so the next request may reuse it.
+type scratch struct {
+	body   bytes.Buffer
+	events [][]byte
+}
+
+// maxPooledBody bounds the buffers kept for reuse: a rare huge body is
+// left to the collector.
+const maxPooledBody = 1 << 20
 
 // NewHTTP returns the REST transport over api, with the body and batch
 // limits of cfg.
@@ -50,7 +64,12 @@ func (h *HTTP) ingest(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, err)
 		return
 	}
-	body, err := readBody(w, r, h.cfg.MaxBodyBytes)
+	sc, _ := h.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	defer h.release(sc)
+	body, err := readBody(w, r, h.cfg.MaxBodyBytes, &sc.body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -59,19 +78,28 @@ func (h *HTTP) ingest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	events, single, err := SplitBody(body, ndjson, h.cfg.MaxBatch)
+	events, single, err := splitBody(body, ndjson, h.cfg.MaxBatch, sc.events[:0])
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	sc.events = events
 	res, err := h.api.Ingest(r.Context(), r.PathValue("stream"), events)
 	h.answer(w, r, res, single, err)
 }
 
-// readBody reads the whole body, at most max bytes, into one buffer sized
-// by Content-Length when the client sent it.
-func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
-	var buf bytes.Buffer
+func (h *HTTP) release(sc *scratch) {
+	if sc.body.Cap() > maxPooledBody {
+		return
+	}
+	sc.body.Reset()
+	clear(sc.events)
+	h.scratch.Put(sc)
+}
+
+// readBody reads the whole body, at most max bytes, into buf, grown first
+// to Content-Length when the client sent it.
+func readBody(w http.ResponseWriter, r *http.Request, max int64, buf *bytes.Buffer) ([]byte, error) {
 	if n := r.ContentLength; n > 0 && n <= max {
 		buf.Grow(int(n) + 1)
 	}

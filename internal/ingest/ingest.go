@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/plinthai/plinth/internal/platform/bus"
 	"github.com/plinthai/plinth/internal/platform/problem"
 	"github.com/plinthai/plinth/internal/wire"
 )
@@ -73,9 +71,10 @@ type Service struct {
 	cfg      Config
 	streams  map[string]*Stream
 	bus      Bus
-	js       jetstream.JetStream
+	pub      *publisher
 	logger   *slog.Logger
 	metrics  *metrics
+	scratch  sync.Pool // of *checkScratch
 	inFlight atomic.Int64
 	now      func() time.Time
 }
@@ -95,6 +94,9 @@ func New(cfg Config, b Bus, logger *slog.Logger, reg prometheus.Registerer, now 
 	if now == nil {
 		now = time.Now
 	}
+	for _, st := range streams {
+		st.subject = b.Subject(wire.EventSubject(st.Name))
+	}
 	s := &Service{cfg: cfg, streams: streams, bus: b, logger: logger, now: now}
 	s.metrics, err = newMetrics(reg, func() float64 { return float64(s.inFlight.Load()) })
 	if err != nil {
@@ -103,16 +105,14 @@ func New(cfg Config, b Bus, logger *slog.Logger, reg prometheus.Registerer, now 
 	return s, nil
 }
 
-// Starting opens the service's JetStream publisher, whose window of
-// unacknowledged messages is the in-flight limit.
+// Starting subscribes the service's publisher to JetStream's
+// acknowledgements.
 func (s *Service) Starting(context.Context) error {
-	js, err := jetstream.New(s.bus.Conn(),
-		jetstream.WithPublishAsyncMaxPending(s.cfg.MaxInFlight),
-		jetstream.WithPublishAsyncTimeout(s.cfg.PublishTimeout))
+	pub, err := newPublisher(s.bus.Conn())
 	if err != nil {
 		return fmt.Errorf("ingest publisher: %w", err)
 	}
-	s.js = js
+	s.pub = pub
 	s.logger.Info("ingest streams loaded", "streams", s.StreamNames())
 	return nil
 }
@@ -120,8 +120,14 @@ func (s *Service) Starting(context.Context) error {
 // Running waits for ctx; the service has no background work.
 func (s *Service) Running(ctx context.Context) error { <-ctx.Done(); return nil }
 
-// Stopping does nothing: requests have drained, and the bus is its own module.
-func (s *Service) Stopping(context.Context) error { return nil }
+// Stopping closes the publisher: requests have drained, and the bus is its
+// own module.
+func (s *Service) Stopping(context.Context) error {
+	if s.pub == nil {
+		return nil
+	}
+	return s.pub.close()
+}
 
 // CheckReady reports whether the bus connection is up.
 func (s *Service) CheckReady(context.Context) error {
@@ -154,20 +160,39 @@ func (s *Service) Ingest(ctx context.Context, stream string, events [][]byte) (R
 		return Result{}, tooMany(len(events), s.cfg.MaxBatch)
 	}
 	res := Result{Rejected: []Rejection{}}
-	valid, index := s.check(st, events, &res)
+	sc, _ := s.scratch.Get().(*checkScratch)
+	if sc == nil {
+		sc = &checkScratch{}
+	}
+	defer s.release(sc)
+	valid, index := s.check(st, events, &res, sc)
 	busy, err := s.publish(ctx, st, valid, index, &res)
 	slices.SortFunc(res.Rejected, func(a, b Rejection) int { return a.Index - b.Index })
 	s.metrics.count(stream, &res, busy)
 	return res, err
 }
 
+// checkScratch is the memory of one request's check, reused by the next
+// request once the events are on the bus.
+type checkScratch struct {
+	valid []Event
+	index []int
+	vals  [][]byte
+}
+
+func (s *Service) release(sc *checkScratch) {
+	clear(sc.valid)
+	clear(sc.vals)
+	s.scratch.Put(sc)
+}
+
 // check validates every event, recording rejections; it returns the valid
-// events and their indexes in the request.
-func (s *Service) check(st *Stream, events [][]byte, res *Result) ([]Event, []int) {
+// events and their indexes in the request, in sc's memory.
+func (s *Service) check(st *Stream, events [][]byte, res *Result, sc *checkScratch) ([]Event, []int) {
 	w := window{now: s.now().UTC(), maxAge: s.cfg.MaxEventAge, maxFuture: s.cfg.MaxFutureSkew}
-	valid := make([]Event, 0, len(events))
-	index := make([]int, 0, len(events))
-	vals := make([][]byte, len(st.Fields))
+	valid, index := slices.Grow(sc.valid[:0], len(events)), slices.Grow(sc.index[:0], len(events))
+	vals := slices.Grow(sc.vals[:0], len(st.Fields))[:len(st.Fields)]
+	defer func() { sc.valid, sc.index, sc.vals = valid, index, vals }()
 	for i, raw := range events {
 		if len(raw) > s.cfg.MaxEventBytes {
 			res.Rejected = append(res.Rejected, Rejection{Index: i, Field: "body", Reason: fmt.Sprintf("event of %d bytes is over the limit of %d", len(raw), s.cfg.MaxEventBytes)})
@@ -201,80 +226,27 @@ func (s *Service) publish(ctx context.Context, st *Stream, valid []Event, index 
 		return len(index), ErrOverloaded
 	}
 	defer s.inFlight.Add(-n)
-	futures := s.send(ctx, st, valid)
-	return s.await(ctx, futures, index, res)
-}
-
-// send publishes asynchronously; a nil future means the publish failed at once.
-func (s *Service) send(ctx context.Context, st *Stream, valid []Event) []jetstream.PubAckFuture {
-	subject := s.bus.Subject(wire.EventSubject(st.Name))
-	futures := make([]jetstream.PubAckFuture, len(valid))
-	for i, ev := range valid {
-		msg := &nats.Msg{Subject: subject, Data: ev.Data, Header: nats.Header{}}
-		msg.Header.Set(HeaderEventTime, strconv.FormatInt(ev.Time.UnixNano(), 10))
-		if ev.ID != "" {
-			msg.Header.Set(HeaderEventID, ev.ID)
-			// What jetstream.WithMsgID sets, without its per-call options.
-			msg.Header.Set(jetstream.MsgIDHeader, st.Name+"/"+ev.ID)
-		}
-		bus.InjectContext(ctx, msg.Header)
-		f, err := s.js.PublishMsgAsync(msg)
-		if err != nil {
-			s.logger.WarnContext(ctx, "publish event", "stream", st.Name, "err", err)
-			continue
-		}
-		futures[i] = f
+	idScope := ""
+	if st.IDField != "" {
+		idScope = st.Name
 	}
-	return futures
-}
-
-// await collects acknowledgements until all arrived, the publish timeout
-// passed or ctx is done; what did not arrive is reported retryable.
-func (s *Service) await(ctx context.Context, futures []jetstream.PubAckFuture, index []int, res *Result) (int, error) {
-	timer := time.NewTimer(s.cfg.PublishTimeout)
-	defer timer.Stop()
+	outcomes, reason := s.pub.publish(ctx, st.subject, idScope, valid, s.cfg.PublishTimeout)
 	busy := 0
-	expired := false
-	for i, f := range futures {
-		var ack *jetstream.PubAck
-		if f != nil {
-			ack, expired = waitAck(ctx, f, timer.C, expired)
-		}
-		if ack == nil {
+	for i, o := range outcomes {
+		switch o {
+		case stored:
+			res.Accepted++
+		case duplicate:
+			res.Accepted++
+			res.Duplicates++
+		default:
 			busy++
 			res.Rejected = append(res.Rejected, Rejection{Index: index[i], Reason: reasonBusy, Retryable: true})
-			continue
-		}
-		res.Accepted++
-		if ack.Duplicate {
-			res.Duplicates++
 		}
 	}
-	if busy > 0 {
-		return busy, fmt.Errorf("%d of %d events not persisted: %w", busy, len(futures), ErrBusy)
+	if busy == 0 {
+		return 0, nil
 	}
-	return 0, nil
-}
-
-// waitAck waits for one acknowledgement; once expired it only takes one
-// that has arrived already. It reports whether the wait has expired.
-func waitAck(ctx context.Context, f jetstream.PubAckFuture, deadline <-chan time.Time, expired bool) (*jetstream.PubAck, bool) {
-	if expired {
-		select {
-		case ack := <-f.Ok():
-			return ack, true
-		default:
-			return nil, true
-		}
-	}
-	select {
-	case ack := <-f.Ok():
-		return ack, false
-	case <-f.Err():
-		return nil, false
-	case <-deadline:
-		return waitAck(ctx, f, deadline, true)
-	case <-ctx.Done():
-		return waitAck(ctx, f, deadline, true)
-	}
+	s.logger.WarnContext(ctx, "events not persisted", "stream", st.Name, "events", busy, "reason", reason)
+	return busy, fmt.Errorf("%d of %d events not persisted: %w", busy, len(valid), ErrBusy)
 }

@@ -41,7 +41,9 @@ type Stream struct {
 	Fields     []Field  `yaml:"fields"`
 	AllowExtra bool     `yaml:"allow_extra_fields"`
 
-	byName map[string]int // index into Fields, built by check
+	byName  map[string]int // index into Fields, built by check
+	timeIdx int            // index of TimeField in Fields, -1 when none
+	subject string         // the bus subject of its events, set by New
 }
 
 // streamsFile is the document form of a streams file.
@@ -141,8 +143,10 @@ func (s *Stream) check() error {
 	for _, k := range s.EntityKeys {
 		errs = append(errs, s.checkRef("entity_keys", k, TypeString, TypeInteger))
 	}
+	s.timeIdx = -1
 	if s.TimeField != "" {
 		errs = append(errs, s.checkRef("time_field", s.TimeField, TypeTimestamp))
+		s.timeIdx = s.byName[s.TimeField]
 	}
 	if s.IDField != "" {
 		errs = append(errs, s.checkRef("id_field", s.IDField, TypeString, TypeInteger))

@@ -16,8 +16,9 @@ type Event struct {
 	// Time is the event time: the time field, or the time of intake when
 	// the stream declares none.
 	Time time.Time
-	// ID is the event id ("" when the stream declares no id field).
-	ID string
+	// ID is the event id, unquoted (empty when the stream declares no id
+	// field); it aliases Data unless the id holds escapes.
+	ID []byte
 }
 
 // window bounds acceptable event times.
@@ -31,29 +32,31 @@ type window struct {
 // problem.FieldError naming the offending field ("body" when the event is
 // not a JSON object). vals is scratch space of len(s.Fields).
 func (s *Stream) checkEvent(raw []byte, w window, vals [][]byte) (Event, error) {
-	if i := skipSpace(raw, 0); i >= len(raw) || raw[i] != '{' || !json.Valid(raw) {
+	clear(vals)
+	extra, ok := s.collect(raw, vals)
+	if !ok {
 		return Event{}, problem.Field("body", "event is not a JSON object")
 	}
-	clear(vals)
-	extra := s.collect(raw, vals)
+	ev := Event{Data: raw, Time: w.now}
 	for i := range s.Fields {
-		if err := checkField(&s.Fields[i], vals[i]); err != nil {
+		t, err := checkField(&s.Fields[i], vals[i])
+		if err != nil {
 			return Event{}, err
+		}
+		if i == s.timeIdx {
+			ev.Time = t
 		}
 	}
 	if extra != "" {
 		return Event{}, problem.Field(extra, "unknown field (the stream %q does not declare it)", s.Name)
 	}
-	ev := Event{Data: raw, Time: w.now}
 	if s.TimeField != "" {
-		t, _ := parseTimestamp(vals[s.byName[s.TimeField]])
-		if err := w.check(s.TimeField, t); err != nil {
+		if err := w.check(s.TimeField, ev.Time); err != nil {
 			return Event{}, err
 		}
-		ev.Time = t
 	}
 	if s.IDField != "" {
-		if ev.ID = scalarText(vals[s.byName[s.IDField]]); ev.ID == "" {
+		if ev.ID = scalarText(vals[s.byName[s.IDField]]); len(ev.ID) == 0 {
 			return Event{}, problem.Field(s.IDField, "event id must not be empty")
 		}
 	}
@@ -65,20 +68,20 @@ func (s *Stream) checkEvent(raw []byte, w window, vals [][]byte) (Event, error) 
 	return ev, nil
 }
 
-// collect puts each declared field's value into vals (the last one wins
-// when a key repeats, as in encoding/json) and returns the first
-// undeclared key in byte order, "" when none or when extra fields are
-// allowed, so that the answer does not depend on key order.
-func (s *Stream) collect(raw []byte, vals [][]byte) string {
-	extra := ""
-	members(raw, func(key, val []byte) {
+// collect validates raw as one JSON object and puts each declared field's
+// value into vals (the last one wins when a key repeats, as in
+// encoding/json). It returns the first undeclared key in byte order, ""
+// when none or when extra fields are allowed, so that the answer does not
+// depend on key order; ok is false when raw is not a valid JSON object.
+func (s *Stream) collect(raw []byte, vals [][]byte) (extra string, ok bool) {
+	ok = eachMember(raw, func(key, val []byte) {
 		name := key[1 : len(key)-1]
-		i, ok := s.byName[string(name)]
-		if !ok && len(name) > 0 && containsByte(name, '\\') {
-			i, ok = s.byName[unquote(key)]
+		i, known := s.byName[string(name)]
+		if !known && len(name) > 0 && containsByte(name, '\\') {
+			i, known = s.byName[unquote(key)]
 		}
 		switch {
-		case ok:
+		case known:
 			vals[i] = val
 		case !s.AllowExtra:
 			if k := unquote(key); extra == "" || k < extra {
@@ -86,7 +89,7 @@ func (s *Stream) collect(raw []byte, vals [][]byte) string {
 			}
 		}
 	})
-	return extra
+	return extra, ok
 }
 
 func containsByte(b []byte, c byte) bool {
@@ -100,13 +103,14 @@ func containsByte(b []byte, c byte) bool {
 
 func isNull(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }
 
-// checkField checks one value against its declaration; v is nil when absent.
-func checkField(f *Field, v json.RawMessage) error {
+// checkField checks one value against its declaration; v is nil when
+// absent. It returns the time a timestamp holds.
+func checkField(f *Field, v json.RawMessage) (t time.Time, err error) {
 	if isNull(v) {
 		if f.Required {
-			return problem.Field(f.Name, "required")
+			return t, problem.Field(f.Name, "required")
 		}
-		return nil
+		return t, nil
 	}
 	ok := false
 	switch f.Type {
@@ -120,12 +124,12 @@ func checkField(f *Field, v json.RawMessage) error {
 	case TypeBool:
 		ok = string(v) == "true" || string(v) == "false"
 	case TypeTimestamp:
-		_, ok = parseTimestamp(v)
+		t, ok = parseTimestamp(v)
 	}
 	if !ok {
-		return problem.Field(f.Name, "want %s, got %s", describeType(f.Type), preview(v))
+		return t, problem.Field(f.Name, "want %s, got %s", describeType(f.Type), preview(v))
 	}
-	return nil
+	return t, nil
 }
 
 func describeType(t string) string {
@@ -156,7 +160,8 @@ func finite(v json.RawMessage) (float64, bool) {
 // parseTimestamp reads an RFC 3339 string or Unix milliseconds.
 func parseTimestamp(v json.RawMessage) (time.Time, bool) {
 	if len(v) > 0 && v[0] == '"' {
-		t, err := time.Parse(time.RFC3339Nano, unquote(v))
+		var buf [40]byte
+		t, err := time.Parse(time.RFC3339Nano, string(unquoteBytes(v, buf[:0])))
 		return t.UTC(), err == nil
 	}
 	ms, ok := finite(v)
@@ -166,12 +171,13 @@ func parseTimestamp(v json.RawMessage) (time.Time, bool) {
 	return time.UnixMilli(int64(ms)).UTC(), true
 }
 
-// scalarText returns a string's value or an integer's text.
-func scalarText(v json.RawMessage) string {
+// scalarText returns a string's value or an integer's text, aliasing v
+// unless the string holds escapes.
+func scalarText(v json.RawMessage) []byte {
 	if len(v) > 0 && v[0] == '"' {
-		return unquote(v)
+		return unquoteBytes(v, nil)
 	}
-	return string(v)
+	return v
 }
 
 // check rejects times outside the window, naming the time field.
