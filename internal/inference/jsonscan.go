@@ -200,46 +200,111 @@ func (s *scanner) digits() bool {
 	return s.i > start
 }
 
-// num reads a number as float64. Integers of up to 15 digits take a fast
-// path; everything else goes through strconv, which is exact.
+// num reads a number as float64, with the value strconv.ParseFloat gives
+// its text. It checks the grammar numSpan checks while it collects the
+// first 19 significant digits (in local variables: this loop is most of
+// decoding a request), so the text is read once; a number with a non-zero
+// digit past those, and the rare one decimalToFloat declines, goes through
+// strconv.
 func (s *scanner) num() (float64, error) {
-	b, err := s.numSpan()
-	if err != nil {
-		return 0, err
+	s.ws()
+	b, i := s.b, s.i
+	start := i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
 	}
-	if v, ok := smallInt(b); ok {
-		return v, nil
+	var man uint64
+	nd, exp10, exact := 0, 0, true
+	j := i
+	for ; i < len(b) && b[i]-'0' < 10; i++ {
+		if nd < maxMantDigits {
+			man = man*10 + uint64(b[i]-'0')
+			if man != 0 {
+				nd++ // leading zeros are not significant
+			}
+		} else {
+			exp10++
+			exact = exact && b[i] == '0'
+		}
 	}
+	if i == j {
+		s.i = i
+		return 0, errSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		j = i
+		for ; i < len(b) && b[i]-'0' < 10; i++ {
+			if nd < maxMantDigits {
+				man = man*10 + uint64(b[i]-'0')
+				if man != 0 {
+					nd++
+				}
+				exp10--
+			} else {
+				exact = exact && b[i] == '0'
+			}
+		}
+		if i == j {
+			s.i = i
+			return 0, errSyntax
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		e, end := exponent(b, i+1)
+		if end < 0 {
+			s.i = i + 1
+			return 0, errSyntax
+		}
+		i, exp10 = end, exp10+e
+	}
+	s.i = i
+	if exact {
+		if v, ok := decimalToFloat(man, exp10, neg); ok {
+			return v, nil
+		}
+	}
+	return parseFloatText(b[start:i])
+}
+
+// exponent reads an exponent's sign and digits from b[i:] (after the e),
+// returning its value (capped far beyond any float64's) and where it ends,
+// -1 when there are no digits.
+func exponent(b []byte, i int) (int, int) {
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	j, e := i, 0
+	for ; i < len(b) && b[i]-'0' < 10; i++ {
+		if e < 1<<20 {
+			e = e*10 + int(b[i]-'0')
+		}
+	}
+	if i == j {
+		return 0, -1
+	}
+	if neg {
+		e = -e
+	}
+	return e, i
+}
+
+// parseFloatText parses a number's text with strconv; out of range is
+// ±Inf or 0 without an error, as encoding/json would refuse it and callers
+// check the range.
+func parseFloatText(b []byte) (float64, error) {
 	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
 	if err != nil {
 		var ne *strconv.NumError
 		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return v, nil // ±Inf or 0, as encoding/json would refuse; callers check range
+			return v, nil
 		}
 		return 0, errSyntax
 	}
 	return v, nil
-}
-
-func smallInt(b []byte) (float64, bool) {
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 15 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return float64(n), true
 }
 
 // lit consumes the literal word if it is next.
