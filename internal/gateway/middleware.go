@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plinthai/plinth/internal/platform/auth"
+	"github.com/plinthai/plinth/internal/platform/httpx"
 	"github.com/plinthai/plinth/internal/platform/problem"
 )
 
@@ -54,8 +55,8 @@ func (e *edgeRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.bodyFits(w, r, op) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), e.timeout)
-	defer cancel()
+	ctx := httpx.WithDeadline(r.Context(), time.Now().Add(e.timeout)) // its timer starts only if something waits
+	defer ctx.Cancel()
 	p, ok := s.authenticate(ctx, w, r, op)
 	if !ok {
 		return

@@ -1,7 +1,8 @@
 // Package httpx holds the HTTP plumbing every service's transport shares:
 // strict JSON request decoding that names the offending field, JSON
-// responses, and query parameter parsing. Errors it returns are problem
-// errors, ready for problem.Write.
+// responses, query parameter parsing, and a request deadline that costs
+// nothing until something waits on it (Deadline). Errors it returns are
+// problem errors, ready for problem.Write.
 package httpx
 
 import (
