@@ -95,6 +95,7 @@ func TrainALS(data Ratings, cfg ALSConfig) (*Model, error) {
 	}
 	m.seen = ui
 	m.seen.val = nil
+	m.itemGram = gram(m.itemF, m.factors, m.hp.reg)
 	return m, nil
 }
 

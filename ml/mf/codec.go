@@ -106,6 +106,9 @@ func unmarshal(kind string, payload []byte) (*Model, error) {
 	if err := d.Finish(); err != nil {
 		return nil, err
 	}
+	if kind == KindALS {
+		m.itemGram = gram(m.itemF, m.factors, m.hp.reg)
+	}
 	return m, m.seen.check()
 }
 

@@ -18,7 +18,8 @@ import (
 // interaction strengths, or nil for all 1, and FoldIn solves the user's ALS
 // step exactly. The returned User's Seen lists the distinct items, sorted,
 // so RecommendUser excludes them. FoldIn allocates O(Factors²) and runs in
-// O(len(items)·Factors² + Factors³); it is safe for concurrent use.
+// O(len(items)·Factors² + Factors³) (an implicit model's YᵀY is computed
+// once, when it is trained or loaded); it is safe for concurrent use.
 func (m *Model) FoldIn(items []int32, values []float64) (User, error) {
 	if err := m.checkFoldIn(items, values); err != nil {
 		return User{}, fmt.Errorf("fold in: %w", err)
@@ -81,7 +82,10 @@ func (m *Model) foldInExplicit(items []int32, values []float64) User {
 // foldInImplicit solves (YᵀY + λI + Σ (c_j − 1) y_j y_jᵀ) x = Σ c_j y_j.
 func (m *Model) foldInImplicit(items []int32, values []float64) User {
 	k := m.factors
-	a := gram(m.itemF, k, m.hp.reg)
+	a := slices.Clone(m.itemGram)
+	if a == nil { // a model built by hand, not trained or loaded
+		a = gram(m.itemF, k, m.hp.reg)
+	}
 	rhs := make([]float64, k)
 	for j, i := range items {
 		r := 1.0

@@ -25,6 +25,10 @@ type Model struct {
 	userF, itemF       []float64
 	seen               csr // user → items seen in training, sorted
 	hp                 hyper
+	// itemGram is YᵀY + reg·I of an implicit model's item factors, which
+	// every implicit fold-in starts from: computed once when the factors
+	// are final (training, loading), never written afterwards.
+	itemGram []float64
 }
 
 // hyper holds the training settings fold-in reuses.
