@@ -32,6 +32,7 @@ type problem struct {
 	partial [][]float64 // per chunk: see chunk
 	prob    []float64   // σ(margin) of every row at the last eval
 	cw      [2]float64  // row weight of each class / total weight
+	tail    []float64   // scratch: the last chunk's final rows padded to four
 }
 
 // standardise returns per-column means and scales (population standard
@@ -101,22 +102,32 @@ func newProblem(f *frame.Frame, y []float64, mean, scale []float64, cfg Config, 
 		p.partial[c] = make([]float64, len(p.dense)+d+2)
 	}
 	p.wd = make([]float64, len(p.dense))
+	p.tail = make([]float64, 4*len(p.dense))
 	return p
 }
 
-// fillDense writes the standardised dense columns into x.
+// fillDense writes the standardised dense columns into x. It fills x a
+// block of rows at a time, every column per block, so that each cache line
+// of x is written while it is still in cache (column by column, with rows
+// one line wide, every store would miss).
 func (p *problem) fillDense(f *frame.Frame, mean, scale []float64) {
 	dd := len(p.dense)
 	p.x = make([]float64, p.n*dd)
-	for k, j := range p.dense {
-		inv := 1 / scale[j]
-		for i, v := range f.Cols[j] {
-			if v == v {
-				p.x[i*dd+k] = (float64(v) - mean[j]) * inv
+	for lo := 0; lo < p.n; lo += fillBlock {
+		hi := min(lo+fillBlock, p.n)
+		for k, j := range p.dense {
+			mu, inv := mean[j], 1/scale[j]
+			for i, v := range f.Cols[j][lo:hi] {
+				if v == v {
+					p.x[(lo+i)*dd+k] = (float64(v) - mu) * inv
+				}
 			}
 		}
 	}
 }
+
+// fillBlock is the number of rows fillDense writes per pass over the columns.
+const fillBlock = 256
 
 // classWeights returns the loss multiplier of each class.
 func classWeights(y []float64, cfg Config) [2]float64 {
@@ -206,61 +217,107 @@ func (p *problem) chunk(c int, theta []float64) {
 	d, dd := p.d, len(p.dense)
 	g := p.partial[c]
 	clear(g)
-	w, wd, b := theta[:d], p.wd, p.bEff
-	gd, gs := g[:dd], g[dd:dd+d]
+	w, gd, gs := theta[:d], g[:dd], g[dd:dd+d]
 	var lin, sumR float64
 	prod, logs := [2]float64{1, 1}, [2]float64{}
 	lo, hi := c*chunkRows, min((c+1)*chunkRows, p.n)
-	for i := lo; i < hi; i++ {
-		row := p.x[i*dd : i*dd+dd]
-		z, y := b+dot4(row, wd), p.y[i]
-		if p.sPtr != nil {
-			z += p.sparseDot(i, w)
+	for i := lo; i < hi; i += 4 {
+		m := min(4, hi-i)
+		block := p.x[i*dd : (i+m)*dd]
+		if m < 4 { // the last rows: pad to four with zero rows of zero weight
+			clear(p.tail)
+			copy(p.tail, block)
+			block = p.tail
 		}
-		e := math.Exp(-math.Abs(z))
-		pr := 1 / (1 + e)
-		if z < 0 {
-			pr *= e
+		z := margins4(block, p.wd, p.bEff)
+		var r [4]float64
+		for k := range m {
+			j := i + k
+			if p.sPtr != nil {
+				z[k] += p.sparseDot(j, w)
+			}
+			az := math.Abs(z[k])
+			e := math.Exp(-az)
+			// σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0, chosen by
+			// the sign bit: margins change sign at random from row to row,
+			// so a branch here would mispredict about half the time.
+			pr := 1 / (1 + e) * bySign(z[k], e, 1)
+			p.prob[j] = pr
+			y, s := p.y[j], p.s[j]
+			cls := int(y)
+			if prod[cls] *= 1 + e; prod[cls] > 1e290 {
+				logs[cls] += math.Log(prod[cls])
+				prod[cls] = 1
+			}
+			lin += s * ((z[k]+az)*0.5 - y*z[k]) // (z+|z|)/2 is max(z, 0), exactly and without a branch
+			r[k] = s * (pr - y)
+			if p.sPtr != nil {
+				p.sparseAdd(j, r[k], gs)
+			}
+			sumR += r[k]
 		}
-		p.prob[i] = pr
-		k := int(y)
-		if prod[k] *= 1 + e; prod[k] > 1e290 {
-			logs[k] += math.Log(prod[k])
-			prod[k] = 1
-		}
-		lin += p.s[i] * (max(z, 0) - y*z)
-		r := p.s[i] * (pr - y)
-		for k, v := range row {
-			gd[k] += r * v
-		}
-		if p.sPtr != nil {
-			p.sparseAdd(i, r, gs)
-		}
-		sumR += r
+		addRows4(gd, block, r)
 	}
 	g[dd+d] = sumR
 	g[dd+d+1] = lin + p.cw[0]*(logs[0]+math.Log(prod[0])) + p.cw[1]*(logs[1]+math.Log(prod[1]))
 }
 
+// margins4 returns b + x_k·w for the four rows x_k of the 4×len(w) block.
+// Working on four rows at once loads each coefficient once per four rows
+// and gives four independent chains of additions.
+func margins4(block, w []float64, b float64) [4]float64 {
+	dd := len(w)
+	x0 := block[:dd]
+	x1, x2, x3 := block[dd : 2*dd][:len(x0)], block[2*dd : 3*dd][:len(x0)], block[3*dd : 4*dd][:len(x0)]
+	w = w[:len(x0)]
+	z0, z1, z2, z3 := b, b, b, b
+	for j, v := range x0 {
+		wj := w[j]
+		z0 += v * wj
+		z1 += x1[j] * wj
+		z2 += x2[j] * wj
+		z3 += x3[j] * wj
+	}
+	return [4]float64{z0, z1, z2, z3}
+}
+
+// addRows4 adds Σ_k r[k]·x_k to g for the four rows x_k of the 4×len(g)
+// block, loading and storing each entry of g once per four rows.
+func addRows4(g, block []float64, r [4]float64) {
+	dd := len(g)
+	x0 := block[:dd]
+	x1, x2, x3 := block[dd : 2*dd][:len(x0)], block[2*dd : 3*dd][:len(x0)], block[3*dd : 4*dd][:len(x0)]
+	g = g[:len(x0)]
+	r0, r1, r2, r3 := r[0], r[1], r[2], r[3]
+	for j, v := range x0 {
+		g[j] += r0*v + r1*x1[j] + r2*x2[j] + r3*x3[j]
+	}
+}
+
+// bySign returns neg if z has its sign bit set (z < 0 or z is −0) and pos
+// otherwise, without a branch.
+func bySign(z, neg, pos float64) float64 {
+	m := uint64(int64(math.Float64bits(z)) >> 63)
+	return math.Float64frombits(math.Float64bits(neg)&m | math.Float64bits(pos)&^m)
+}
+
 // hessian writes the Hessian of the smooth objective into h, at the point
-// of the last eval (whose probabilities it reuses),
-// (d+1)×(d+1) row-major, and returns it. Rows are taken four at a time so
-// that each entry of the lower triangle is loaded and stored once per four
-// rows; the triangle is mirrored at the end.
+// of the last eval (whose probabilities it reuses), (d+1)×(d+1) row-major,
+// and returns it. Rows are taken four at a time so that each entry of the
+// lower triangle is loaded and stored once per four rows; the last partial
+// block is padded with rows of weight zero. The triangle is mirrored at the
+// end.
 func (p *problem) hessian(h []float64) []float64 {
 	d, d1 := p.d, p.d+1
 	clear(h)
-	var c [4]float64
-	var rows [4][]float64
-	for i := 0; i < p.n; i += 4 {
-		for k := range 4 {
-			rows[k], c[k] = p.x[:d], 0 // padding rows weigh nothing
-			if r := i + k; r < p.n {
-				rows[k] = p.x[r*d : r*d+d]
-				c[k] = p.s[r] * p.prob[r] * (1 - p.prob[r])
-			}
-		}
-		p.addOuter(h, rows, c)
+	full := p.n - p.n%4
+	for i := 0; i < full; i += 4 {
+		p.addOuter(h, p.x[i*d:(i+4)*d], p.curvature(i, 4))
+	}
+	if full < p.n {
+		tail := make([]float64, 4*d)
+		copy(tail, p.x[full*d:])
+		p.addOuter(h, tail, p.curvature(full, p.n-full))
 	}
 	for a := 0; a < d1; a++ {
 		for b := 0; b < a; b++ {
@@ -273,37 +330,34 @@ func (p *problem) hessian(h []float64) []float64 {
 	return h
 }
 
-// addOuter adds Σ_k c[k]·x_k·x_kᵀ (x_k with a trailing 1 for the intercept)
-// to the lower triangle of h.
-func (p *problem) addOuter(h []float64, rows [4][]float64, c [4]float64) {
+// curvature returns the Hessian weights s·σ·(1−σ) of rows i..i+m-1 (m ≤ 4),
+// zero past them.
+func (p *problem) curvature(i, m int) [4]float64 {
+	var c [4]float64
+	for k := range m {
+		pr := p.prob[i+k]
+		c[k] = p.s[i+k] * pr * (1 - pr)
+	}
+	return c
+}
+
+// addOuter adds Σ_k c[k]·x_k·x_kᵀ to the lower triangle of h, where x_k is
+// row k of the 4×d block with a trailing 1 for the intercept. The rows are
+// resliced to each triangle row's length so the inner loop runs without
+// bounds checks.
+func (p *problem) addOuter(h, block []float64, c [4]float64) {
 	d, d1 := p.d, p.d+1
-	r0, r1, r2, r3 := rows[0], rows[1][:d], rows[2][:d], rows[3][:d]
-	last := h[d*d1 : d*d1+d1]
+	r0 := block[:d]
+	r1, r2, r3 := block[d : 2*d][:len(r0)], block[2*d : 3*d][:len(r0)], block[3*d : 4*d][:len(r0)]
+	last := h[d*d1 : d*d1+d1][:len(r0)+1]
 	for a, v0 := range r0 {
 		c0, c1, c2, c3 := c[0]*v0, c[1]*r1[a], c[2]*r2[a], c[3]*r3[a]
 		hr := h[a*d1 : a*d1+a+1]
-		for b := range hr {
-			hr[b] += c0*r0[b] + c1*r1[b] + c2*r2[b] + c3*r3[b]
+		s0, s1, s2, s3 := r0[:len(hr)], r1[:len(hr)], r2[:len(hr)], r3[:len(hr)]
+		for b, v := range s0 {
+			hr[b] += c0*v + c1*s1[b] + c2*s2[b] + c3*s3[b]
 		}
 		last[a] += c0 + c1 + c2 + c3
 	}
 	last[d] += c[0] + c[1] + c[2] + c[3]
-}
-
-// dot4 returns Σ a[j]·b[j] with four independent accumulators, so that the
-// additions do not wait on each other.
-func dot4(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	j := 0
-	for ; j+4 <= len(a); j += 4 {
-		s0 += a[j] * b[j]
-		s1 += a[j+1] * b[j+1]
-		s2 += a[j+2] * b[j+2]
-		s3 += a[j+3] * b[j+3]
-	}
-	for ; j < len(a); j++ {
-		s0 += a[j] * b[j]
-	}
-	return (s0 + s1) + (s2 + s3)
 }
