@@ -13,7 +13,7 @@ bench-ml-peers:
 
 bench-linear: bench-ml-peers
 	PLINTH_DATASETS=$(PLINTH_DATASETS) $(GO) run ./bench/ml -exp linear-iforest \
-		-python $(BENCH_ML_PYTHON) -repeats 11 -seeds 5 -out bench/results/linear_iforest.json
+		-python $(BENCH_ML_PYTHON) -repeats 21 -seeds 5 -out bench/results/linear_iforest.json
 
 bench-drift:
 	$(GO) run ./bench/ml -exp drift -out bench/results/drift.json

@@ -39,8 +39,8 @@ func run(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.datasets, "datasets", testdata.DatasetsDir(), "shared data set directory")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python with scikit-learn (Debian's)")
 	fs.StringVar(&o.peer, "peer", "bench/peers/sklearn_linear_iforest.py", "scikit-learn peer script")
-	fs.IntVar(&o.repeats, "repeats", 3, "logistic regression fits per side (median time)")
-	fs.IntVar(&o.seeds, "seeds", 5, "isolation forest seeds per side (mean time and AUC)")
+	fs.IntVar(&o.repeats, "repeats", 3, "logistic regression fits per side, alternating with the peer's (median time and ratio)")
+	fs.IntVar(&o.seeds, "seeds", 5, "isolation forest seeds per side, alternating with the peer's (median time and ratio, mean AUC)")
 	fs.IntVar(&o.threads, "threads", 1, "threads for both sides (GOMAXPROCS and workers; sklearn n_jobs and BLAS threads)")
 	fs.IntVar(&o.features, "features", 1000, "drift: features")
 	fs.IntVar(&o.rows, "rows", 1000000, "drift: live rows")
@@ -48,6 +48,9 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&o.bins, "bins", 200, "drift: fine bins per feature")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.repeats < 1 || o.seeds < 1 {
+		return fmt.Errorf("repeats %d and seeds %d: want both >= 1", o.repeats, o.seeds)
 	}
 	if o.datasets == "" && o.exp == "linear-iforest" {
 		return fmt.Errorf("shared data sets not found: set %s", testdata.EnvDatasets)

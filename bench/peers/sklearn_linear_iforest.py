@@ -3,20 +3,27 @@
 on the splits that the Go bench program wrote (same rows, same encoding, the
 same float32 values).
 
-Usage: OMP_NUM_THREADS=1 /usr/bin/python3 sklearn_linear_iforest.py DIR REPEATS SEEDS
+Usage: OMP_NUM_THREADS=1 /usr/bin/python3 sklearn_linear_iforest.py DIR
 Reads DIR/<data set>.<linear|iforest>.{train,test}.csv (headerless, label
-last) and DIR/datasets.txt; prints one JSON object on stdout.
+last) and DIR/datasets.txt, prints one JSON line {"peer": ..., "numpy": ...},
+then serves one fit per command line on stdin, so that the Go side can
+alternate its fits with the peer's one by one:
+
+    linear NAME         -> one logistic regression fit on NAME
+    iforest NAME SEED   -> one isolation forest fit on NAME with SEED
+    quit
+
+Each answer is one JSON line: fit_s (wall, time.perf_counter) and fit_cpu_s
+(time.process_time) around the fit call only, then the test-set roc_auc and
+auprc (sklearn.metrics) and, for logistic regression, iterations.
 
 - LogisticRegression(lbfgs, C=1.0, max_iter=10000) after StandardScaler in a
-  pipeline: it minimises ||w||²/2 + C·Σ loss, as Plinth's ml/linear.
+  pipeline: it minimises ||w||^2/2 + C*sum(loss), as Plinth's ml/linear.
 - IsolationForest(n_estimators=100, max_samples=256, random_state=seed),
   n_jobs=1, scored as -score_samples (higher = more anomalous).
-Fit seconds (wall, and CPU by time.process_time) are the median of REPEATS
-fits (linear) and the mean over SEEDS seeds (isolation forest).
 """
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -34,47 +41,45 @@ def load(d, name, task, part):
     return a[:, :-1], a[:, -1]
 
 
-def linear(d, name, repeats):
-    xtr, ytr = load(d, name, "linear", "train")
-    xte, yte = load(d, name, "linear", "test")
-    times, cpu = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="lbfgs", max_iter=10000))
-        model.fit(xtr, ytr)
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+def fit_linear(data):
+    xtr, ytr, xte, yte = data
+    t0, c0 = time.perf_counter(), time.process_time()
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="lbfgs", max_iter=10000))
+    model.fit(xtr, ytr)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     p = model.predict_proba(xte)[:, 1]
-    return {"fit_s": statistics.median(times), "fit_cpu_s": statistics.median(cpu), "roc_auc": roc_auc_score(yte, p),
+    return {"fit_s": wall, "fit_cpu_s": cpu, "roc_auc": roc_auc_score(yte, p),
             "auprc": average_precision_score(yte, p), "iterations": int(model[-1].n_iter_[0])}
 
 
-def iforest(d, name, seeds):
-    xtr, _ = load(d, name, "iforest", "train")
-    xte, yte = load(d, name, "iforest", "test")
-    times, cpu, aucs, aps = [], [], [], []
-    for seed in range(seeds):
-        t0, c0 = time.perf_counter(), time.process_time()
-        model = IsolationForest(n_estimators=100, max_samples=256, random_state=seed, n_jobs=1).fit(xtr)
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-        s = -model.score_samples(xte)
-        aucs.append(roc_auc_score(yte, s))
-        aps.append(average_precision_score(yte, s))
-    return {"fit_s": statistics.mean(times), "fit_cpu_s": statistics.mean(cpu), "roc_auc": statistics.mean(aucs),
-            "auprc": statistics.mean(aps), "roc_auc_sd": statistics.pstdev(aucs)}
+def fit_iforest(data, seed):
+    xtr, _, xte, yte = data
+    t0, c0 = time.perf_counter(), time.process_time()
+    model = IsolationForest(n_estimators=100, max_samples=256, random_state=seed, n_jobs=1).fit(xtr)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    s = -model.score_samples(xte)
+    return {"fit_s": wall, "fit_cpu_s": cpu, "roc_auc": roc_auc_score(yte, s), "auprc": average_precision_score(yte, s)}
 
 
 def main():
-    d, repeats, seeds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    out = {"peer": "scikit-learn " + sklearn.__version__, "numpy": np.__version__, "linear": {}, "iforest": {}}
+    d = sys.argv[1]
+    data = {}
     for line in open(os.path.join(d, "datasets.txt")):
         name, tasks = line.split()
-        if "linear" in tasks:
-            out["linear"][name] = linear(d, name, repeats)
-        if "iforest" in tasks:
-            out["iforest"][name] = iforest(d, name, seeds)
-    json.dump(out, sys.stdout, indent=1)
+        for task in tasks.split(","):
+            data[(task, name)] = load(d, name, task, "train") + load(d, name, task, "test")
+    print(json.dumps({"peer": "scikit-learn " + sklearn.__version__, "numpy": np.__version__}), flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        if cmd[0] == "linear":
+            out = fit_linear(data[("linear", cmd[1])])
+        elif cmd[0] == "iforest":
+            out = fit_iforest(data[("iforest", cmd[1])], int(cmd[2]))
+        else:
+            out = {"error": "unknown command " + cmd[0]}
+        print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":
