@@ -151,7 +151,7 @@ func (r *fraudRun) startPlatform(ctx context.Context) (stop func() error, err er
 	// start at midnight replays the same transactions on every run.
 	r.start = time.Now().UTC().Truncate(24 * time.Hour)
 	r.driftAt = r.start.Add(driftDay * 24 * time.Hour)
-	sim, err := fraud.NewSimulator(simConfig(r.start, r.driftAt))
+	sim, err := fraud.NewSimulator(FraudWorld(r.start, r.driftAt))
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +165,9 @@ func (r *fraudRun) startPlatform(ctx context.Context) (stop func() error, err er
 	return runApp(ctx, a)
 }
 
-// simConfig is the demo's world: 300 cards, a fraud rate near 12 %, labels
+// FraudWorld is the demo's world: 300 cards, a fraud rate near 12 %, labels
 // within a day, and the fraudsters' switch at driftAt.
-func simConfig(start, driftAt time.Time) fraud.Config {
+func FraudWorld(start, driftAt time.Time) fraud.Config {
 	c := fraud.DefaultConfig()
 	c.Seed, c.Customers, c.Merchants, c.Start, c.DriftAt = 7, 300, 150, start, driftAt
 	c.CardTestingPerDay, c.TakeoverPerDay = 5, 4

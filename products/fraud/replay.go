@@ -96,12 +96,17 @@ func NewReplay(sim *Simulator, p Platform) *Replay {
 	return r
 }
 
-// Now is the replay's simulated time.
-func (r *Replay) Now() time.Time {
+// Now is how far the replay has come in simulated time: the end of its
+// last step (on a shared Clock, which may run ahead of it, that is not the
+// clock's reading).
+func (r *Replay) Now() time.Time { return time.Unix(0, r.now.Load()).UTC() }
+
+// clockNow is the simulated time now: the shared Clock's, or Now.
+func (r *Replay) clockNow() time.Time {
 	if r.Clock != nil {
 		return r.Clock().UTC()
 	}
-	return time.Unix(0, r.now.Load()).UTC()
+	return r.Now()
 }
 
 // Run replays until the simulated time reaches until or ctx ends.
@@ -170,17 +175,13 @@ func (r *Replay) step(ctx context.Context, end time.Time) error {
 	return r.label(ctx, labels)
 }
 
-// reach moves the replay's own clock to end, or waits until the shared
-// Clock has passed it.
+// reach moves the replay to end, first waiting until a shared Clock has
+// passed it.
 func (r *Replay) reach(ctx context.Context, end time.Time) error {
-	if r.Clock == nil {
-		r.now.Store(end.UnixNano())
-		return nil
-	}
-	for {
+	for r.Clock != nil {
 		ahead := end.Sub(r.Clock())
 		if ahead <= 0 {
-			return nil
+			break
 		}
 		t := time.NewTimer(min(ahead, 5*time.Millisecond))
 		select {
@@ -190,6 +191,8 @@ func (r *Replay) reach(ctx context.Context, end time.Time) error {
 		case <-t.C:
 		}
 	}
+	r.now.Store(end.UnixNano())
+	return nil
 }
 
 func (r *Replay) next() Event {
@@ -233,7 +236,7 @@ func (r *Replay) score(ctx context.Context, txs []*Transaction) error {
 	if err := r.platform.WaitFeatures(ctx, View); err != nil {
 		return fmt.Errorf("wait for view %s: %w", View, err)
 	}
-	at := r.Now()
+	at := r.clockNow()
 	scoring := r.Score.Load()
 	for _, tx := range txs {
 		d := decision{at: at}

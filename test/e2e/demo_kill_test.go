@@ -42,8 +42,8 @@ func TestDemoKilledDuringCanaryResumes(t *testing.T) {
 	waitReady(t, base, 30*time.Second)
 	token := mintToken(t, dir)
 
-	// The rollouts' REST routes are not in the contract yet: read the saga
-	// log the restarted controller writes.
+	// Read the saga log the restarted controller writes, in its own store:
+	// what survived the kill, not what an API makes of it.
 	final := waitSaga(t, dir, 2, 90*time.Second, p)
 	t.Logf("after the restart the saga of v2 ended %s: %s", final.State, final.Reason)
 	var versions struct{ Versions []registry.Version }
