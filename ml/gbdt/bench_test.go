@@ -2,8 +2,12 @@ package gbdt
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
+
+	"github.com/plinthai/plinth/internal/tabular"
+	"github.com/plinthai/plinth/internal/testdata"
 )
 
 func BenchmarkTrain(b *testing.B) {
@@ -81,6 +85,31 @@ func TestPredictRowAllocatesNothing(t *testing.T) {
 	for _, row := range rows {
 		if got := testing.AllocsPerRun(100, func() { m.PredictRow(row, OutputValue) }); got != 0 {
 			t.Errorf("PredictRow allocations: got %v, want 0", got)
+		}
+	}
+}
+
+// BenchmarkTrainDatasets trains with bench/gbdt's settings (eta 0.1, depth
+// 6, 256 bins, 2 threads, 100 rounds) on each shared data set, for
+// profiling the fixed per-node and per-round costs that dominate on small
+// data. It skips when the data sets are absent.
+func BenchmarkTrainDatasets(b *testing.B) {
+	dir := testdata.Dataset(b, "")
+	for _, name := range tabular.Names {
+		set, err := tabular.Load(dir, name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", name, threads), func(b *testing.B) {
+				p := DefaultParams()
+				p.NumRounds, p.LearningRate, p.Threads, p.BaseScore = 100, 0.1, threads, 0.5
+				for range b.N {
+					if _, err := Train(context.Background(), Data{X: set.Train.X, Y: set.Train.Y}, nil, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 )
 
 // binner maps raw feature values to bins. For feature f, value bin b holds
@@ -22,10 +21,10 @@ type binner struct {
 func (bn *binner) nbins(f int) int { return len(bn.cuts[f]) }
 
 // newBinner computes quantile cuts for every column of cols.
-func newBinner(cols [][]float32, maxBin int, seed uint64, threads int) *binner {
+func newBinner(cols [][]float32, maxBin int, seed uint64, pl *pool) *binner {
 	sample := sketchRows(len(cols[0]), defaultMaxSketchRows, seed)
 	bn := &binner{cuts: make([][]float32, len(cols)), offset: make([]int32, len(cols))}
-	parallelFor(len(cols), threads, func(f int) {
+	pl.run(len(cols), func(f int) {
 		bn.cuts[f] = featureCuts(cols[f], sample, maxBin-1)
 	})
 	for f := range cols {
@@ -143,9 +142,9 @@ func (bn *binner) bin(f int, x float32) uint8 {
 
 // binColumns returns the bins of every column, one []uint8 per feature,
 // binning features in parallel.
-func (bn *binner) binColumns(cols [][]float32, threads int) [][]uint8 {
+func (bn *binner) binColumns(cols [][]float32, pl *pool) [][]uint8 {
 	out := make([][]uint8, len(cols))
-	parallelFor(len(cols), threads, func(f int) {
+	pl.run(len(cols), func(f int) {
 		b := make([]uint8, len(cols[f]))
 		for i, x := range cols[f] {
 			b[i] = bn.bin(f, x)
@@ -157,11 +156,11 @@ func (bn *binner) binColumns(cols [][]float32, threads int) [][]uint8 {
 
 // rowMajor returns the row-major copy of column bins: row i's bins are
 // out[i*nf : (i+1)*nf]. Histograms read rows; partitions read columns.
-func rowMajor(colBins [][]uint8, threads int) []uint8 {
+func rowMajor(colBins [][]uint8, pl *pool) []uint8 {
 	n, nf := len(colBins[0]), len(colBins)
 	out := make([]uint8, n*nf)
 	const block = 8192
-	parallelFor((n+block-1)/block, threads, func(b int) {
+	pl.run((n+block-1)/block, func(b int) {
 		lo, hi := b*block, min((b+1)*block, n)
 		for f, col := range colBins {
 			for i := lo; i < hi; i++ {
@@ -170,34 +169,4 @@ func rowMajor(colBins [][]uint8, threads int) []uint8 {
 		}
 	})
 	return out
-}
-
-// parallelFor calls fn(i) for i in [0, n) on up to threads goroutines.
-// Work is handed out dynamically; callers must not depend on which
-// goroutine runs which i.
-func parallelFor(n, threads int, fn func(i int)) {
-	if threads <= 1 || n <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	next := 0
-	for range min(threads, n) {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
 }

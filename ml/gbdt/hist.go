@@ -1,7 +1,5 @@
 package gbdt
 
-import "sync"
-
 // hbin accumulates the gradient and hessian sums of one histogram slot.
 // Sums are float64 (gradients are float32), as XGBoost does, so that long
 // sums and subtraction lose no precision that matters.
@@ -9,111 +7,133 @@ type hbin struct{ g, h float64 }
 
 // histBuilder builds gradient histograms over the row-major bin matrix.
 // One histogram is a []hbin of binner.slots entries: feature f's bins start
-// at offset[f], its missing bin last.
+// at offset[f], its missing bin last, so the slots of features [f0, f1)
+// are the contiguous range [offset[f0], offset[f1]).
 type histBuilder struct {
 	bins    []uint8
 	nf      int
-	offset  []int32
+	offset  []int32 // nf+1 entries: the last is slots
 	slots   int
-	threads int
-	private [][]hbin // per extra goroutine, reused across nodes
-	pool    [][]hbin // free histograms
+	pool    *pool
+	private [][]hbin // per row chunk after the first, for row-split builds
+	free    [][]hbin // free histograms
 }
 
-func newHistBuilder(bins []uint8, bn *binner, nf, threads int) *histBuilder {
-	hb := &histBuilder{bins: bins, nf: nf, offset: bn.offset, slots: bn.slots, threads: threads}
-	for range threads - 1 {
+func newHistBuilder(bins []uint8, bn *binner, nf int, pl *pool) *histBuilder {
+	off := append(append([]int32(nil), bn.offset...), int32(bn.slots))
+	hb := &histBuilder{bins: bins, nf: nf, offset: off, slots: bn.slots, pool: pl}
+	for range pl.threads - 1 {
 		hb.private = append(hb.private, make([]hbin, bn.slots))
 	}
 	return hb
 }
 
-// get returns a histogram buffer (contents undefined).
+// get returns a histogram buffer (contents undefined). Not safe for
+// concurrent use, like put.
 func (hb *histBuilder) get() []hbin {
-	if n := len(hb.pool); n > 0 {
-		h := hb.pool[n-1]
-		hb.pool = hb.pool[:n-1]
+	if n := len(hb.free); n > 0 {
+		h := hb.free[n-1]
+		hb.free = hb.free[:n-1]
 		return h
 	}
 	return make([]hbin, hb.slots)
 }
 
-// put returns a histogram buffer to the pool.
+// put returns a histogram buffer to the free list.
 func (hb *histBuilder) put(h []hbin) {
 	if h != nil {
-		hb.pool = append(hb.pool, h)
+		hb.free = append(hb.free, h)
 	}
 }
 
-// build overwrites dst with the histogram of rows. Large row sets are split
+// slotRange returns the histogram slots of features [f0, f1).
+func (hb *histBuilder) slotRange(f0, f1 int) (int, int) {
+	return int(hb.offset[f0]), int(hb.offset[f1])
+}
+
+// buildRows overwrites dst with the histogram of rows, splitting the rows
 // into one contiguous chunk per goroutine; chunk k>0 sums into a private
 // buffer, and the buffers are added into dst in a fixed order, so the
-// result depends only on the rows and the thread count.
-func (hb *histBuilder) build(dst []hbin, rows []int32, gp []gpair) {
-	clear(dst)
-	t := hb.threads
-	if t <= 1 || len(rows)*hb.nf < minUpdatesPerParallelBuild {
-		hb.accumulate(dst, rows, gp)
-		return
-	}
+// result depends only on the rows and the thread count. It is for nodes
+// too large to build one feature block at a time (see rowSplitBuild).
+func (hb *histBuilder) buildRows(dst []hbin, rows []int32, gp []gpair) {
+	t := hb.pool.threads
 	chunk := (len(rows) + t - 1) / t
-	var wg sync.WaitGroup
-	for k := range t {
+	hb.pool.run(t, func(k int) {
 		lo, hi := min(k*chunk, len(rows)), min((k+1)*chunk, len(rows))
 		buf := dst
 		if k > 0 {
 			buf = hb.private[k-1]
 		}
-		wg.Go(func() {
-			if k > 0 {
-				clear(buf)
-			}
-			hb.accumulate(buf, rows[lo:hi], gp)
-		})
-	}
-	wg.Wait()
+		clear(buf)
+		hb.accumulate(buf, rows[lo:hi], gp, 0, hb.nf)
+	})
 	hb.reduce(dst)
 }
 
-// minUpdatesPerParallelBuild is the least work (rows × features) worth
-// splitting across goroutines: below it, waking them costs more than it saves.
-const minUpdatesPerParallelBuild = 1 << 17
+// rowSplitBuild reports whether a node of this many rows is built by
+// buildRows (row chunks, then a reduction) rather than in feature blocks.
+// Feature blocks need no private buffers or reduction but read every row
+// once per block, which costs more than it saves once a node's bins no
+// longer fit in cache.
+func (hb *histBuilder) rowSplitBuild(rows int) bool {
+	return hb.pool.threads > 1 && rows*hb.nf >= minUpdatesRowSplit
+}
+
+// minUpdatesRowSplit is the node size (rows × features) from which
+// histograms are built by row chunks.
+const minUpdatesRowSplit = 1 << 21
 
 // reduce adds the private buffers into dst, splitting the slots across
 // goroutines.
 func (hb *histBuilder) reduce(dst []hbin) {
-	t := hb.threads
+	t := hb.pool.threads
 	span := (len(dst) + t - 1) / t
-	var wg sync.WaitGroup
-	for k := range t {
+	hb.pool.run(t, func(k int) {
 		lo, hi := min(k*span, len(dst)), min((k+1)*span, len(dst))
-		wg.Go(func() {
-			d := dst[lo:hi]
-			for _, p := range hb.private {
-				p := p[lo:hi]
-				for s := range d {
-					d[s].g += p[s].g
-					d[s].h += p[s].h
-				}
+		d := dst[lo:hi]
+		for _, p := range hb.private {
+			p := p[lo:hi]
+			for s := range d {
+				d[s].g += p[s].g
+				d[s].h += p[s].h
 			}
-		})
-	}
-	wg.Wait()
+		}
+	})
 }
 
 // accumulate adds each row's gradient pair into the slot of its bin for
-// every feature. This is the training hot loop.
-func (hb *histBuilder) accumulate(h []hbin, rows []int32, gp []gpair) {
-	nf := hb.nf
-	off := hb.offset[:nf]
+// every feature in [f0, f1). This is the training hot loop. Two rows go
+// through each feature together: they share the loop and offset load,
+// which measured 10–30 % faster than one row at a time. (Touching rows
+// ahead, a software prefetch, measured slower: the hardware keeps up with
+// ascending row indices.)
+func (hb *histBuilder) accumulate(h []hbin, rows []int32, gp []gpair, f0, f1 int) {
+	nf, w := hb.nf, f1-f0
+	off := hb.offset[f0:f1]
 	bins := hb.bins
-	// Touching rows ahead (a software prefetch) was measured slower here:
-	// the hardware keeps up with ascending row indices.
-	for _, r := range rows {
-		p := gp[r]
-		g, hh := float64(p.g), float64(p.h)
-		rb := bins[int(r)*nf:][:nf]
-		for f, b := range rb {
+	i := 0
+	for ; i+1 < len(rows); i += 2 {
+		r0, r1 := int(rows[i]), int(rows[i+1])
+		p0, p1 := gp[r0], gp[r1]
+		g0, h0 := float64(p0.g), float64(p0.h)
+		g1, h1 := float64(p1.g), float64(p1.h)
+		rb0 := bins[r0*nf+f0:][:w]
+		rb1 := bins[r1*nf+f0:][:w]
+		for f, b0 := range rb0 {
+			o := int(off[f])
+			e := &h[o+int(b0)]
+			e.g += g0
+			e.h += h0
+			e = &h[o+int(rb1[f])]
+			e.g += g1
+			e.h += h1
+		}
+	}
+	if i < len(rows) {
+		r := int(rows[i])
+		g, hh := float64(gp[r].g), float64(gp[r].h)
+		for f, b := range bins[r*nf+f0:][:w] {
 			e := &h[int(off[f])+int(b)]
 			e.g += g
 			e.h += hh
@@ -121,9 +141,10 @@ func (hb *histBuilder) accumulate(h []hbin, rows []int32, gp []gpair) {
 	}
 }
 
-// subtract sets big = parent − small, slot by slot, in place of parent.
-func subtract(parent, small []hbin) {
-	small = small[:len(parent)]
+// subtract sets big = parent − small over slots [lo, hi), in place of
+// parent.
+func subtract(parent, small []hbin, lo, hi int) {
+	parent, small = parent[lo:hi], small[lo:hi]
 	for s := range parent {
 		parent[s].g -= small[s].g
 		parent[s].h -= small[s].h

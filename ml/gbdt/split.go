@@ -41,16 +41,20 @@ func (sp *splitter) weight(g, h float64) float64 {
 	return -sp.thresholdL1(g) / (h + sp.lambda)
 }
 
-// best returns the best split of a node with histogram hist and sums g, h
-// over the given features. It returns a zero split when none reduces the
-// loss by more than minSplitGain while leaving each child at least
-// minChildWeight of hessian.
-func (sp *splitter) best(hist []hbin, g, h float64, bn *binner, features []int) split {
-	var best split
+// scan updates best with the best split over the given features of a
+// node with histogram hist and sums g, h. A candidate must leave each
+// child at least minChildWeight of hessian; of equal gains the first
+// (lowest feature, then lowest bin) stays.
+func (sp *splitter) scan(best *split, hist []hbin, g, h float64, bn *binner, features []int) {
 	parent := sp.score(g, h)
 	for _, f := range features {
-		sp.scanFeature(&best, hist, g, h, parent, f, bn)
+		sp.scanFeature(best, hist, g, h, parent, f, bn)
 	}
+}
+
+// accept returns best, or no split if it does not reduce the loss by more
+// than minSplitGain.
+func (sp *splitter) accept(best split) split {
 	if best.gain <= sp.minSplitGain || best.gain <= 1e-6 {
 		return split{}
 	}
@@ -84,9 +88,23 @@ func (sp *splitter) scanFeature(best *split, hist []hbin, g, h, parent float64, 
 	}
 }
 
-// try records the candidate if it is valid and better than best.
+// try records the candidate if it is valid and better than best. Most
+// candidates are worse, and the first test tells them apart without the
+// two divisions of the gain: with dl = lh+λ, dr = rh+λ > 0 and
+// non-negative terms, gain > best ⇔ tl²·dr + tr²·dl > (best+parent)·dl·dr,
+// and both sides carry rounding errors near 1e-16 of their size, so a
+// candidate more than 1e-12 below is certainly worse; the rest are
+// decided by the exact gain, as before.
 func (sp *splitter) try(best *split, f, b int, missLeft bool, lg, lh, rg, rh, parent float64) {
 	if lh < sp.minChildWeight || rh < sp.minChildWeight || lh <= 0 || rh <= 0 {
+		return
+	}
+	tl, tr := lg, rg
+	if sp.alpha != 0 {
+		tl, tr = sp.thresholdL1(lg), sp.thresholdL1(rg)
+	}
+	dl, dr := lh+sp.lambda, rh+sp.lambda
+	if tl*tl*dr+tr*tr*dl < (best.gain+parent)*(dl*dr)*(1-1e-12) {
 		return
 	}
 	gain := sp.score(lg, lh) + sp.score(rg, rh) - parent

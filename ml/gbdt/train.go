@@ -57,24 +57,31 @@ type trainer struct {
 	y       []float32
 	n       int
 	margin  []float64
+	aux     []float64 // per row, as obj defines it (from the margin)
 	gp      []gpair
 	rng     *rand.Rand
+	pool    *pool
 	g       *grower
 	model   *Model
 	valid   *validator
 	allRows []int32
-	fresh   bool // gp already holds the gradients at the current margins
+	leafV   []float32 // per row (or row position) leaf output and step
+	leafS   []float64
+	fresh   bool  // gp already holds the gradients at the current margins
+	sums    *hbin // if not nil, the sums of gp over all rows
 }
 
 // Train fits a model to train, reporting the metric on valid (optional)
 // after every round and stopping early if Params.EarlyStoppingRounds says
 // so. It returns ctx's error if ctx ends first. The model depends only on
-// the data, p and p.Threads (0 meaning GOMAXPROCS).
+// the data, p and p.Threads (0 meaning GOMAXPROCS). Train runs on up to
+// Params.Threads goroutines, which it stops before returning.
 func Train(ctx context.Context, train Data, valid *Data, p Params) (*Model, error) {
 	t, err := newTrainer(train, valid, p)
 	if err != nil {
 		return nil, err
 	}
+	defer t.pool.close()
 	for round := range p.NumRounds {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gbdt: train: round %d: %w", round, err)
@@ -109,31 +116,37 @@ func newTrainer(train Data, valid *Data, p Params) (*trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	threads := p.threads()
-	x, n := train.X, train.X.NumRows()
-	bn := newBinner(x.Cols, p.MaxBin, p.Seed, threads)
-	colBins := bn.binColumns(x.Cols, threads)
-	t := &trainer{
-		p: p, obj: obj, x: x, y: train.Y, n: n,
-		margin: make([]float64, n), gp: make([]gpair, n),
-		rng:   rand.New(rand.NewPCG(p.Seed, 0x5851f42d4c957f2d)),
-		g:     newGrower(p, bn, colBins, x.NumCols(), n),
-		model: newModel(p.Objective, x.Names, train.Schema),
-	}
-	base := obj.baseMargin(baseScore(p, train.Y))
-	t.model.baseMargin = float32(base)
-	t.model.params = p.asMap()
-	for i := range t.margin {
-		t.margin[i] = float64(t.model.baseMargin)
-	}
-	t.allRows = make([]int32, n)
-	for i := range t.allRows {
-		t.allRows[i] = int32(i)
-	}
+	model := newModel(p.Objective, train.X.Names, train.Schema)
+	var v *validator
 	if valid != nil {
-		if t.valid, err = newValidator(valid, t.model, p); err != nil {
+		if v, err = newValidator(valid, model, p); err != nil {
 			return nil, err
 		}
+	}
+	pl := newPool(p.threads())
+	x, n := train.X, train.X.NumRows()
+	bn := newBinner(x.Cols, p.MaxBin, p.Seed, pl)
+	colBins := bn.binColumns(x.Cols, pl)
+	t := &trainer{
+		p: p, obj: obj, x: x, y: train.Y, n: n,
+		margin: make([]float64, n), aux: make([]float64, n), gp: make([]gpair, n),
+		leafV: make([]float32, n), leafS: make([]float64, n),
+		rng:   rand.New(rand.NewPCG(p.Seed, 0x5851f42d4c957f2d)),
+		pool:  pl,
+		g:     newGrower(p, bn, colBins, x.NumCols(), n, pl),
+		model: model, valid: v,
+	}
+	t.model.baseMargin = float32(obj.baseMargin(baseScore(p, train.Y)))
+	t.model.params = p.asMap()
+	if v != nil {
+		v.reset(t.model.baseMargin)
+	}
+	m0 := float64(t.model.baseMargin)
+	a0 := obj.aux(m0)
+	t.allRows = make([]int32, n)
+	for i := range t.allRows {
+		t.margin[i], t.aux[i] = m0, a0
+		t.allRows[i] = int32(i)
 	}
 	return t, nil
 }
@@ -156,35 +169,82 @@ func newModel(objective string, names []string, schema []artifact.Field) *Model 
 func (t *trainer) round() {
 	if !t.fresh {
 		t.gradients()
+		t.sums = nil
 	}
 	rows := t.sampleRows()
-	t.g.grow(rows, t.gp, t.sampleFeatures())
+	sums := t.sums
+	if len(rows) < t.n {
+		sums = nil
+	}
+	t.g.grow(rows, t.gp, t.sampleFeatures(), sums)
 	t.model.appendTree(t.g.nodes)
 	if len(rows) < t.n {
 		t.updateByTraversal()
-		t.fresh = false
-		return
+		t.sums = nil
+	} else {
+		t.updateLeaves()
 	}
-	// Every row sits in exactly one leaf: add the leaf to its rows' margins
-	// and compute the next round's gradients in the same pass, one task
-	// per leaf (their rows are disjoint).
-	leaves, order := t.g.leaves, t.g.rows
-	parallelFor(len(leaves), t.p.threads(), func(k int) {
-		s := leaves[k]
-		rs := order[s.lo:s.hi]
-		for _, r := range rs {
-			t.margin[r] += s.value
-		}
-		t.obj.gradientsAt(t.y, t.margin, t.gp, rs)
-	})
 	t.fresh = true
+}
+
+// piece is a chunk of one leaf segment's rows, g.rows[lo:hi].
+type piece struct {
+	seg    *segment
+	lo, hi int
+	s, sr  float64 // leaf steps of seg.value and seg.right
+}
+
+// updateLeaves adds each leaf to its rows' margins and computes the next
+// round's gradients, and their sums, in the same pass. Every row sits in
+// exactly one segment, so segments (cut into chunks of at most leafChunk
+// rows, to balance the goroutines) are independent tasks; the sums are
+// added chunk by chunk, in an order that does not depend on the threads.
+func (t *trainer) updateLeaves() {
+	var pieces []piece
+	for i := range t.g.leaves {
+		seg := &t.g.leaves[i]
+		s, sr := t.obj.leafStep(seg.value), t.obj.leafStep(seg.right)
+		for lo := seg.lo; lo < seg.hi; lo += leafChunk {
+			pieces = append(pieces, piece{seg, lo, min(lo+leafChunk, seg.hi), s, sr})
+		}
+	}
+	part := make([]hbin, len(pieces))
+	t.pool.run(len(pieces), func(k int) { part[k] = t.stepPiece(&pieces[k]) })
+	var sum hbin
+	for _, p := range part {
+		sum.g += p.g
+		sum.h += p.h
+	}
+	t.sums = &sum
+}
+
+const leafChunk = 4096
+
+// stepPiece adds a piece's leaves to its rows and returns their new
+// gradient sums.
+func (t *trainer) stepPiece(pc *piece) hbin {
+	rows := t.g.rows[pc.lo:pc.hi]
+	seg := pc.seg
+	if !seg.pair {
+		return t.obj.step(t.y, t.margin, t.aux, t.gp, rows, seg.value, pc.s)
+	}
+	vs, ss := t.leafV[pc.lo:pc.hi], t.leafS[pc.lo:pc.hi]
+	v, s := [2]float32{seg.right, seg.value}, [2]float64{pc.sr, pc.s}
+	col := t.g.colBins[seg.feature][:t.n]
+	missing, dl := uint8(t.g.bn.nbins(seg.feature)), b2i(seg.defaultLeft)
+	ss = ss[:len(vs)]
+	for i, r := range rows[:len(vs)] {
+		l := goesLeft(col[r], seg.bin, missing, dl) & 1
+		vs[i], ss[i] = v[l], s[l]
+	}
+	return t.obj.stepRows(t.y, t.margin, t.aux, t.gp, rows, vs, ss)
 }
 
 // gradients recomputes every row's gradient pair, in parallel blocks.
 func (t *trainer) gradients() {
 	const block = 16384
-	parallelFor((t.n+block-1)/block, t.p.threads(), func(b int) {
-		t.obj.gradients(t.y, t.margin, t.gp, b*block, min((b+1)*block, t.n))
+	t.pool.run((t.n+block-1)/block, func(b int) {
+		t.obj.gradients(t.y, t.margin, t.aux, t.gp, b*block, min((b+1)*block, t.n))
 	})
 }
 
@@ -222,20 +282,31 @@ func (t *trainer) sampleFeatures() []int {
 	return out
 }
 
-// updateByTraversal adds the newest tree's output to every row's margin
-// by walking it on the binned rows; used when rows were subsampled.
+// updateByTraversal adds the newest tree's output to every row's margin,
+// by walking it on the binned rows, and refreshes every gradient; used
+// when rows were subsampled.
 func (t *trainer) updateByTraversal() {
 	nodes, nf, bins := t.g.nodes, t.g.nf, t.g.bins
-	const block = 16384
-	parallelFor((t.n+block-1)/block, t.p.threads(), func(b int) {
-		for r := b * block; r < min((b+1)*block, t.n); r++ {
-			t.margin[r] += float64(binnedLeaf(nodes, t.g.bn, bins[r*nf:(r+1)*nf]))
+	steps := make([]float64, len(nodes))
+	for i, n := range nodes {
+		if n.feature < 0 {
+			steps[i] = t.obj.leafStep(n.value)
 		}
+	}
+	const block = 16384
+	t.pool.run((t.n+block-1)/block, func(b int) {
+		lo, hi := b*block, min((b+1)*block, t.n)
+		for r := lo; r < hi; r++ {
+			leaf := binnedLeaf(nodes, t.g.bn, bins[r*nf:(r+1)*nf])
+			t.leafV[r], t.leafS[r] = nodes[leaf].value, steps[leaf]
+		}
+		t.obj.stepRows(t.y, t.margin, t.aux, t.gp, t.allRows[lo:hi], t.leafV[lo:hi], t.leafS[lo:hi])
 	})
 }
 
-// binnedLeaf walks a tree under construction on one binned row.
-func binnedLeaf(nodes []tnode, bn *binner, row []uint8) float32 {
+// binnedLeaf returns the index of the leaf that one binned row reaches
+// in a tree under construction.
+func binnedLeaf(nodes []tnode, bn *binner, row []uint8) int32 {
 	i := int32(0)
 	for nodes[i].feature >= 0 {
 		n := &nodes[i]
@@ -246,5 +317,5 @@ func binnedLeaf(nodes []tnode, bn *binner, row []uint8) float32 {
 			i = n.left + 1
 		}
 	}
-	return nodes[i].value
+	return i
 }

@@ -3,8 +3,10 @@ package gbdt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,7 +97,8 @@ func TestLogisticGradients(t *testing.T) {
 	for _, y := range []float32{0, 1} {
 		for _, m := range []float64{-3, -0.5, 0, 0.7, 2.5} {
 			gp := make([]gpair, 1)
-			logistic{posWeight: 1}.gradients([]float32{y}, []float64{m}, gp, 0, 1)
+			o := logistic{posWeight: 1}
+			o.gradients([]float32{y}, []float64{m}, []float64{o.aux(m)}, gp, 0, 1)
 			g := (loss(float64(y), m+eps) - loss(float64(y), m-eps)) / (2 * eps)
 			h := (loss(float64(y), m+eps) - 2*loss(float64(y), m) + loss(float64(y), m-eps)) / (eps * eps)
 			if math.Abs(float64(gp[0].g)-g) > 1e-4 || math.Abs(float64(gp[0].h)-h) > 1e-3 {
@@ -104,11 +107,12 @@ func TestLogisticGradients(t *testing.T) {
 		}
 	}
 	gp := make([]gpair, 1)
-	logistic{posWeight: 3}.gradients([]float32{1}, []float64{0}, gp, 0, 1)
+	o := logistic{posWeight: 3}
+	o.gradients([]float32{1}, []float64{0}, []float64{o.aux(0)}, gp, 0, 1)
 	if diff := cmp.Diff(gpair{-1.5, 0.75}, gp[0], cmp.AllowUnexported(gpair{})); diff != "" {
 		t.Errorf("scale_pos_weight 3 (-want +got):\n%s", diff)
 	}
-	squaredError{}.gradients([]float32{2}, []float64{5}, gp, 0, 1)
+	squaredError{}.gradients([]float32{2}, []float64{5}, nil, gp, 0, 1)
 	if diff := cmp.Diff(gpair{3, 1}, gp[0], cmp.AllowUnexported(gpair{})); diff != "" {
 		t.Errorf("squared error (-want +got):\n%s", diff)
 	}
@@ -302,11 +306,43 @@ func TestContextCancel(t *testing.T) {
 	}
 }
 
-func TestFastExp(t *testing.T) {
-	for x := -700.0; x <= 700; x += 0.37 {
-		got, want := fastExp(x), math.Exp(x)
-		if math.Abs(got-want) > 1e-9*want {
-			t.Fatalf("fastExp(%v): got %v, want %v", x, got, want)
+func TestLeafStepsMatchMargins(t *testing.T) {
+	// Adding leaves through the objective's state must give the gradients
+	// of the summed margin, also after the margin has gone far beyond what
+	// e^−margin can hold and come back.
+	y := []float32{0, 1, 1, 0}
+	rows := []int32{0, 1, 2, 3}
+	leaves := []float32{0.3, -1.7, 2.5, 0.05, -40, 39.9, 700, 300, -1000.5, -800, 800}
+	for _, tc := range []struct {
+		name string
+		obj  objective
+	}{{"logistic", logistic{posWeight: 1}}, {"logistic spw 3", logistic{posWeight: 3}}, {"squared", squaredError{}}} {
+		for _, each := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s each=%v", tc.name, each), func(t *testing.T) {
+				const base = 0.2
+				margin, aux := make([]float64, 4), make([]float64, 4)
+				for i := range margin {
+					margin[i], aux[i] = base, tc.obj.aux(base)
+				}
+				gp, want := make([]gpair, 4), make([]gpair, 4)
+				sum := base
+				for _, v := range leaves {
+					if each {
+						tc.obj.stepRows(y, margin, aux, gp, rows, []float32{v, v, v, v}, slices.Repeat([]float64{tc.obj.leafStep(v)}, 4))
+					} else {
+						tc.obj.step(y, margin, aux, gp, rows, v, tc.obj.leafStep(v))
+					}
+					sum += float64(v)
+					refM := []float64{sum, sum, sum, sum}
+					refA := []float64{tc.obj.aux(sum), tc.obj.aux(sum), tc.obj.aux(sum), tc.obj.aux(sum)}
+					tc.obj.gradients(y, refM, refA, want, 0, 4)
+					for i := range gp {
+						if math.Abs(float64(gp[i].g-want[i].g)) > 1e-6 || math.Abs(float64(gp[i].h-want[i].h)) > 1e-6*float64(want[i].h) {
+							t.Fatalf("margin %v, row %d: got %+v, want %+v", sum, i, gp[i], want[i])
+						}
+					}
+				}
+			})
 		}
 	}
 }

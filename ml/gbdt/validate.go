@@ -37,11 +37,17 @@ func newValidator(d *Data, m *Model, p Params) (*validator, error) {
 			v.buf[i*nf+f] = x
 		}
 	}
-	for i := range v.margin {
-		v.margin[i] = m.baseMargin
+	for i := range v.y {
 		v.y[i] = float64(d.Y[i])
 	}
 	return v, nil
+}
+
+// reset starts every validation row at the base margin.
+func (v *validator) reset(base float32) {
+	for i := range v.margin {
+		v.margin[i] = base
+	}
 }
 
 // observe adds the newest tree to the validation margins, records the
