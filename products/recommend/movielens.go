@@ -3,9 +3,19 @@
 // matrix factorization trained on a schedule or on demand, top-k unseen
 // items served, and later ratings as the feedback that scores them.
 //
+// The product's declarations (spec/, embedded; see WriteSpec) are the
+// ratings stream, the user view whose recent_items feature keeps each
+// user's 32 latest items, the monitor's rules (live HR@10, decay, canary,
+// retrain template), the gate and the first model's training spec
+// (implicit ALS). Replay drives the ratings into the platform in time
+// order, recommending at each returning user's visit and sending what the
+// user rated to FEEDBACK; Reissue is the demo's drift, a block of new
+// titles that takes over the most watched ones.
+//
 // MovieLens may not be redistributed, so the product never ships it: the
-// demo downloads it from GroupLens after showing its terms, and accepts the
-// download only when its ratings file matches the published checksum.
+// demo reads it from the shared data sets, or downloads it from GroupLens
+// after showing its terms, and accepts the download only when its ratings
+// file matches the published checksum.
 package recommend
 
 import (
@@ -48,15 +58,17 @@ https://files.grouplens.org/datasets/movielens/ml-100k-README.txt`
 var ErrChecksum = errors.New("recommend: ratings file does not match its published checksum")
 
 // Rating is one rating event, as the product's EVENTS stream carries it.
+// Item ids are integers (MovieLens numbers its movies), so the feature
+// store can keep a user's recent items as numbers.
 type Rating struct {
 	User   string    `json:"user"`
-	Item   string    `json:"item"`
+	Item   int64     `json:"item"`
 	Rating float64   `json:"rating"`
 	Time   time.Time `json:"time"`
 }
 
 // ID is the event id of a rating: a user rates an item once.
-func (r Rating) ID() string { return r.User + "/" + r.Item }
+func (r Rating) ID() string { return r.User + "/" + strconv.FormatInt(r.Item, 10) }
 
 // DownloadML100K fetches the archive from url, extracts u.data to
 // dir/u.data after checking its sha256, and returns that path. A verified
@@ -144,12 +156,13 @@ func LoadRatings(r io.Reader) ([]Rating, error) {
 		if len(f) != 4 {
 			return nil, fmt.Errorf("ratings line %d: want 4 tab-separated fields, got %d", line, len(f))
 		}
+		item, err0 := strconv.ParseInt(f[1], 10, 64)
 		v, err1 := strconv.ParseFloat(f[2], 64)
 		ts, err2 := strconv.ParseInt(f[3], 10, 64)
-		if err := errors.Join(err1, err2); err != nil || v < 0.5 || v > 5 {
-			return nil, fmt.Errorf("ratings line %d: bad rating or time: %q", line, sc.Text())
+		if err := errors.Join(err0, err1, err2); err != nil || f[0] == "" || item < 0 || v < 0.5 || v > 5 {
+			return nil, fmt.Errorf("ratings line %d: bad user, item, rating or time: %q", line, sc.Text())
 		}
-		out = append(out, Rating{User: f[0], Item: f[1], Rating: v, Time: time.Unix(ts, 0).UTC()})
+		out = append(out, Rating{User: f[0], Item: item, Rating: v, Time: time.Unix(ts, 0).UTC()})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err

@@ -82,3 +82,15 @@ func TestLoadRatingsRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadML100K(t *testing.T) {
+	path := testdata.Dataset(t, SharedML100K)
+	var terms strings.Builder
+	rs, source, err := LoadML100K(context.Background(), "", t.TempDir(), &terms)
+	if err != nil || len(rs) != 100000 || source != path || terms.Len() != 0 {
+		t.Fatalf("LoadML100K = %d ratings from %q, %v (terms shown: %q); want 100000 from %s without download", len(rs), source, err, terms.String(), path)
+	}
+	if rs[0].Item <= 0 || rs[0].User == "" || rs[0].Time.After(rs[len(rs)-1].Time) {
+		t.Errorf("first rating %+v", rs[0])
+	}
+}
