@@ -235,13 +235,16 @@ func (s *Service) loadRuntime(ctx context.Context, v registry.Version) (runtime,
 	case registry.FormatRemote:
 		return newRemote(ctx, s.httpClient, v)
 	case registry.FormatXGBoost:
-		data, err := s.readArtifact(ctx, v)
+		// The importer reads the artifact itself: a copy of ours first
+		// would double what a load allocates.
+		rc, _, err := s.registry.OpenArtifact(ctx, v.ArtifactSHA256)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("open artifact %s: %w", v.ArtifactSHA256, err)
 		}
-		m, err := gbdt.ImportXGBoostJSON(bytes.NewReader(data), int64(len(data)))
+		defer rc.Close()
+		m, err := gbdt.ImportXGBoostJSON(rc, s.cfg.MaxArtifactBytes)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("artifact %s: %w", v.ArtifactSHA256, err)
 		}
 		rt, sig := gbdtRuntime(m, "xgboost_json")
 		return rt, sig, nil
@@ -308,14 +311,17 @@ func nativeRuntime(data []byte, tags map[string]string) (runtime, *signature, er
 	}
 }
 
-// readArtifact reads a version's artifact, bounded by the configured size.
+// readArtifact reads a version's artifact, bounded by the configured size,
+// into a buffer of the size the registry reports (no growing copies).
 func (s *Service) readArtifact(ctx context.Context, v registry.Version) ([]byte, error) {
-	rc, _, err := s.registry.OpenArtifact(ctx, v.ArtifactSHA256)
+	rc, a, err := s.registry.OpenArtifact(ctx, v.ArtifactSHA256)
 	if err != nil {
 		return nil, fmt.Errorf("open artifact %s: %w", v.ArtifactSHA256, err)
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxArtifactBytes+1))
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(a.Size, 0), s.cfg.MaxArtifactBytes)+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(rc, s.cfg.MaxArtifactBytes+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read artifact %s: %w", v.ArtifactSHA256, err)
 	}
