@@ -131,3 +131,34 @@ func FuzzCheckEvent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckFeedback: no label makes the check panic, and every label it
+// accepts re-encodes to a wire.Feedback of the path's model with an id and
+// something to join on.
+func FuzzCheckFeedback(f *testing.F) {
+	for _, s := range []string{`{"id":"l1","prediction_id":"p1","label":1}`,
+		`{"id":"l2","entity":"c7","event_time":"2026-03-01T11:00:00Z","label":0,"at":"2026-03-01T11:30:00Z"}`,
+		`{"id":"l3","prediction_id":"p","items":["a","b"]}`, `{"id":1}`, `{"label":1e999}`, `[]`, `{"id":"x"} {"id":"y"}`} {
+		f.Add([]byte(s))
+	}
+	s := &Service{cfg: DefaultConfig()}
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ev, err := s.checkFeedback(raw, "fraud", now)
+		if err != nil {
+			return
+		}
+		var fb struct {
+			ID           string `json:"id"`
+			Model        string `json:"model"`
+			PredictionID string `json:"prediction_id"`
+			Entity       string `json:"entity"`
+		}
+		if err := json.Unmarshal(ev.Data, &fb); err != nil {
+			t.Fatalf("accepted label re-encodes to %q: %v", ev.Data, err)
+		}
+		if fb.ID == "" || fb.Model != "fraud" || (fb.PredictionID == "" && fb.Entity == "") || string(ev.ID) != fb.ID {
+			t.Fatalf("accepted %q as %s", raw, ev.Data)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,9 +48,45 @@ func NewHTTP(api API, cfg Config, logger *slog.Logger) *HTTP {
 	return &HTTP{api: api, cfg: cfg, retryAfter: cfg.RetryAfter, logger: logger}
 }
 
-// Register adds the routes to mux.
+// Register adds the routes to mux; POST /v1/models/{model}/feedback when
+// the API takes labels (the Service does).
 func (h *HTTP) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /v1/events/{stream}", h.ingest)
+	if f, ok := h.api.(feedbackAPI); ok {
+		mux.HandleFunc("POST /v1/models/{model}/feedback", func(w http.ResponseWriter, r *http.Request) { h.feedback(w, r, f) })
+	}
+}
+
+// feedbackAPI takes labels (Service.Feedback).
+type feedbackAPI interface {
+	Feedback(ctx context.Context, model string, labels [][]byte) (Result, error)
+}
+
+// feedback is POST /v1/models/{model}/feedback: one label, a JSON array or
+// NDJSON, answered like an events batch.
+func (h *HTTP) feedback(w http.ResponseWriter, r *http.Request, api feedbackAPI) {
+	ndjson, err := bodyFormat(r.Header.Get("Content-Type"))
+	if err != nil {
+		problem.Write(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	body, err := readBody(w, r, h.cfg.MaxBodyBytes, &buf)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = problem.FieldKind(problem.ErrTooLarge, "body", "larger than %d bytes", h.cfg.MaxBodyBytes)
+		}
+		h.fail(w, r, err)
+		return
+	}
+	labels, single, err := SplitBody(body, ndjson, h.cfg.MaxBatch)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := api.Feedback(r.Context(), r.PathValue("model"), labels)
+	h.answer(w, r, res, single, err)
 }
 
 // batchProblem is a problem document that also reports every event.

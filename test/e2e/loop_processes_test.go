@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/plinthai/plinth/client"
 	"github.com/plinthai/plinth/internal/demo"
 	"github.com/plinthai/plinth/internal/gateway"
@@ -98,13 +95,11 @@ func (d *deployment) client(t *testing.T, target string) *client.Client {
 	return c
 }
 
-// remotePlatform is fraud.Platform over the deployment: events to ingest
-// and predictions to inference over REST, the view's catching up read
-// through the feature store's lookups, labels published to FEEDBACK.
+// remotePlatform is fraud.Platform over the deployment's REST API: events
+// and labels to ingest, predictions to inference, the view's catching up
+// read through the feature store's lookups.
 type remotePlatform struct {
 	ingest, features, inference *client.Client
-	js                          jetstream.JetStream
-	prefix                      string
 
 	mu   sync.Mutex
 	last fraud.Transaction // the latest transaction ingested
@@ -176,16 +171,15 @@ func (p *remotePlatform) Predict(ctx context.Context, model, entity string) (fra
 }
 
 func (p *remotePlatform) Feedback(ctx context.Context, fbs ...wire.Feedback) error {
-	for _, fb := range fbs {
-		data, err := json.Marshal(fb)
-		if err != nil {
-			return err
-		}
-		if _, err := p.js.Publish(ctx, p.prefix+"."+wire.FeedbackSubject(fb.Model), data, jetstream.WithMsgID(fb.ID)); err != nil {
-			return fmt.Errorf("feedback %s: %w", fb.ID, err)
-		}
+	labels := make([]client.Label, len(fbs))
+	for i, fb := range fbs {
+		labels[i] = client.Label{ID: fb.ID, PredictionID: fb.PredictionID, Entity: fb.Entity, EventTime: fb.EventTime, Label: &fb.Label, At: fb.At}
 	}
-	return nil
+	res, err := p.ingest.SendFeedback(ctx, fraud.Model, labels)
+	if err == nil && len(res.Rejected) > 0 {
+		err = fmt.Errorf("%d labels rejected, first: %+v", len(res.Rejected), res.Rejected[0])
+	}
+	return err
 }
 
 // TestFraudLoopAcrossProcesses runs the fraud loop with every target as its
@@ -202,15 +196,8 @@ func TestFraudLoopAcrossProcesses(t *testing.T) {
 	d := startDeployment(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	nc, err := nats.Connect(natsURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	reg := d.client(t, "registry")
-	plat := &remotePlatform{ingest: d.client(t, "ingest"), features: d.client(t, "features"), inference: d.client(t, "inference"),
-		js: js, prefix: d.prefix}
+	plat := &remotePlatform{ingest: d.client(t, "ingest"), features: d.client(t, "features"), inference: d.client(t, "inference")}
 	if _, err := reg.CreateModel(ctx, fraud.Model, "card fraud (e2e)", map[string]string{"feature_view": fraud.View}); err != nil {
 		t.Fatal(err)
 	}
@@ -337,23 +324,39 @@ func (l *loop) champion() int64 {
 }
 
 // checkCanaryPromoted: the retrain went through canary steps on verdicts
-// of the monitor process, and was promoted.
+// of the monitor process, and its rollout ends promoted (the champion
+// alias moves while it is promoting).
 func (l *loop) checkCanaryPromoted(version int64) {
 	l.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ro, ok := l.rolloutOf(version)
+		switch {
+		case !ok:
+			l.t.Errorf("no rollout of v%d", version)
+			return
+		case ro.Final() || time.Now().After(deadline):
+			if ro.State != client.RolloutPromoted || ro.LastVerdict.Decision != "promote" || ro.LastVerdict.ChallengerSamples == 0 {
+				l.t.Errorf("rollout of v%d: %s (%s), last verdict %+v; want promoted on a monitor verdict", version, ro.State, ro.Reason, ro.LastVerdict)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// rolloutOf returns the newest rollout of version.
+func (l *loop) rolloutOf(version int64) (client.Rollout, bool) {
 	ros, err := l.rollouts.ListRollouts(l.ctx, fraud.Model)
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	for _, ro := range ros {
-		if ro.Version != version {
-			continue
+		if ro.Version == version {
+			return ro, true
 		}
-		if ro.State != client.RolloutPromoted || ro.LastVerdict.Decision != "promote" || ro.LastVerdict.ChallengerSamples == 0 {
-			l.t.Errorf("rollout of v%d: %s (%s), last verdict %+v; want promoted on a monitor verdict", version, ro.State, ro.Reason, ro.LastVerdict)
-		}
-		return
 	}
-	l.t.Errorf("no rollout of v%d", version)
+	return client.Rollout{}, false
 }
 
 func (l *loop) checkOneVersionPerJob() {
