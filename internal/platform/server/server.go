@@ -140,7 +140,7 @@ func New(cfg Config, logger *slog.Logger, reg *prometheus.Registry, ready ReadyF
 	}
 	s := &Server{cfg: cfg, logger: logger, mux: NewMux()}
 	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes), grpc.NumStreamWorkers(streamWorkers()),
-		grpc.SharedWriteBuffer(true), grpc.UnaryInterceptor(s.unaryInterceptor(logger, !o.tracing))}
+		grpc.UnaryInterceptor(s.unaryInterceptor(logger, !o.tracing))}
 	stream := []grpc.StreamServerInterceptor{recoverStream(logger), s.edgeStream}
 	if o.tracing {
 		gopts = append(gopts, grpc.StatsHandler(otelgrpc.NewServerHandler()))
