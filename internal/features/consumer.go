@@ -16,7 +16,7 @@ import (
 	"github.com/plinthai/plinth/internal/wire"
 )
 
-// maxAckPendingPerBatch sizes the consumer's window of unacknowledged
+// maxAckPendingFactor sizes the consumer's window of unacknowledged
 // events: events wait for their offline segment before the ack.
 const maxAckPendingFactor = 4
 
@@ -68,6 +68,8 @@ func (c *viewConsumer) run(ctx context.Context) error {
 		return fmt.Errorf("view %q: consume: %w", c.v.Name, err)
 	}
 	msgs, done := pump(it)
+	written := make(chan struct{})
+	go func() { c.offline.run(ctx); close(written) }()
 	defer func() {
 		it.Stop()
 		// The pump may be blocked handing over a message nobody will read
@@ -76,33 +78,32 @@ func (c *viewConsumer) run(ctx context.Context) error {
 		for range msgs {
 		}
 		<-done
-		c.offline.flush(context.WithoutCancel(ctx))
+		close(c.offline.in)
+		<-written
 	}()
-	tick := time.NewTicker(c.s.cfg.OfflineFlush)
-	defer tick.Stop()
-	batch := make([]jetstream.Msg, 0, c.s.cfg.BatchSize)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
-			c.offline.flush(ctx)
 		case m, ok := <-msgs:
 			if !ok {
 				return nil
 			}
-			batch = drain(append(batch[:0], m), msgs, c.s.cfg.BatchSize)
+			// A fresh slice each time, sized for what is ready: the offline
+			// log keeps the batch.
+			batch := drain(append(make([]jetstream.Msg, 0, min(c.s.cfg.BatchSize, 1+len(msgs))), m), msgs, c.s.cfg.BatchSize)
 			c.handle(ctx, batch)
-			if c.offline.pending() >= c.s.cfg.OfflineFlushEvents {
-				c.offline.flush(ctx)
-			}
 		}
 	}
 }
 
+// pumpBuffer lets the pump run ahead of the consumer by this many
+// messages, so that a batch gathers what has arrived.
+const pumpBuffer = 256
+
 // pump moves messages from the iterator to a channel until it is stopped.
 func pump(it jetstream.MessagesContext) (<-chan jetstream.Msg, <-chan struct{}) {
-	msgs, done := make(chan jetstream.Msg), make(chan struct{})
+	msgs, done := make(chan jetstream.Msg, pumpBuffer), make(chan struct{})
 	go func() {
 		defer close(done)
 		defer close(msgs)
@@ -168,7 +169,13 @@ func (c *viewConsumer) handle(ctx context.Context, batch []jetstream.Msg) {
 	if seqr, ok := c.s.store.(online.Sequencer); ok {
 		seqr.SetPosition(c.v, last)
 	}
-	c.offline.add(ctx, recs, batch)
+	// Terminated messages are in batch too: acknowledging them after the
+	// flush is harmless.
+	select {
+	case c.offline.in <- offlineBatch{recs: recs, msgs: batch}:
+	case <-ctx.Done():
+		// Not acknowledged: JetStream delivers them again after the restart.
+	}
 }
 
 // observe counts the batch's outcomes; visibility is wall time from

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/plinthai/plinth/internal/features"
 	"github.com/plinthai/plinth/internal/features/client"
+	"github.com/plinthai/plinth/internal/features/featurestest"
 	"github.com/plinthai/plinth/internal/ingest"
 	"github.com/plinthai/plinth/internal/platform/blob"
 	"github.com/plinthai/plinth/internal/platform/bus"
@@ -68,9 +71,15 @@ func (e *env) start(t *testing.T, rdb redis.UniversalClient, prefix, snapDir str
 
 func (e *env) startWith(t *testing.T, blobs features.Blobs, rdb redis.UniversalClient, prefix, snapDir string) (*features.Service, func()) {
 	t.Helper()
+	return e.startReg(t, prometheus.NewRegistry(), blobs, rdb, prefix, snapDir)
+}
+
+// startReg is startWith registering the service's metrics in reg.
+func (e *env) startReg(t *testing.T, reg *prometheus.Registry, blobs features.Blobs, rdb redis.UniversalClient, prefix, snapDir string) (*features.Service, func()) {
+	t.Helper()
 	cfg := features.DefaultConfig()
 	cfg.ViewsFile, cfg.RedisPrefix, cfg.OfflineFlush = "testdata/views.yaml", prefix, 50*time.Millisecond
-	svc, err := features.New(cfg, features.Deps{Bus: e.bus, Blobs: blobs, Redis: rdb, SnapshotDir: snapDir}, discard, prometheus.NewRegistry())
+	svc, err := features.New(cfg, features.Deps{Bus: e.bus, Blobs: blobs, Redis: rdb, SnapshotDir: snapDir}, discard, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,29 +213,115 @@ func TestLiveRestartAndReplay(t *testing.T) {
 	}
 }
 
+// buses are the two kinds of bus every integration test runs on: the
+// embedded server, and the real one at PLINTH_TEST_NATS_URL.
+var buses = []struct {
+	name string
+	open func(testing.TB) *bus.Bus
+}{{"embedded", bustest.Embedded}, {"external", bustest.External}}
+
+// TestContract runs the behaviour suite of the API in process and through
+// the gRPC client, on both buses and both online stores (Redis at
+// PLINTH_TEST_REDIS_URL).
+func TestContract(t *testing.T) {
+	for _, bb := range buses {
+		for _, store := range []string{"embedded", "redis"} {
+			for _, transport := range []string{"in-process", "grpc"} {
+				t.Run(bb.name+"/"+store+"/"+transport, func(t *testing.T) {
+					featurestest.Run(t, func(t *testing.T) (features.API, func(...string)) {
+						e := newEnv(t, bb.open(t))
+						var rdb redis.UniversalClient
+						prefix := ""
+						if store == "redis" {
+							rdb, prefix = kvtest.Open(t)
+						}
+						var api features.API
+						api, _ = e.start(t, rdb, prefix, "")
+						if transport == "grpc" {
+							api = viaGRPC(t, api)
+						}
+						return api, e.ingestAll(t)
+					})
+				})
+			}
+		}
+	}
+}
+
+// ingestAll returns a function that ingests events, all of which must be
+// accepted.
+func (e *env) ingestAll(t *testing.T) func(...string) {
+	return func(events ...string) {
+		t.Helper()
+		batch := make([][]byte, len(events))
+		for i, ev := range events {
+			batch[i] = []byte(ev)
+		}
+		if res, err := e.ingest.Ingest(context.Background(), "transactions", batch); err != nil || len(res.Rejected) > 0 {
+			t.Fatalf("ingest: %+v %v", res, err)
+		}
+	}
+}
+
 // TestRedisReplicas: two replicas share the durable consumer over one Redis
-// store; the state they build equals an embedded replay of the stream.
+// store, on the embedded and the real NATS server: each applies a share of
+// the events, and the state they build together equals an embedded replay
+// of the stream.
 func TestRedisReplicas(t *testing.T) {
-	rdb, prefix := kvtest.Open(t)
-	e := newEnv(t, bustest.Embedded(t))
-	r1, _ := e.start(t, rdb, prefix, "")
-	r2, _ := e.start(t, rdb, prefix, "")
-	e.send(t, "r", 1000, 11)
-	waitCount(t, r1, 11, 1000)
-	waitCount(t, r2, 11, 1000)
-	replay, _ := e.start(t, nil, "", t.TempDir())
-	waitCount(t, replay, 11, 1000)
-	// Replicas apply an entity's events in another order than the stream
-	// (the state keeps ids in apply order), so compare features.
-	ents := make([]string, 11)
-	for i := range ents {
-		ents[i] = fmt.Sprint("card", i)
+	for _, bb := range buses {
+		t.Run(bb.name, func(t *testing.T) {
+			rdb, prefix := kvtest.Open(t)
+			e := newEnv(t, bb.open(t))
+			reg1, reg2 := prometheus.NewRegistry(), prometheus.NewRegistry()
+			r1, _ := e.startReg(t, reg1, e.blobs, rdb, prefix, "")
+			r2, _ := e.startReg(t, reg2, e.blobs, rdb, prefix, "")
+			for k := range 10 {
+				e.send(t, fmt.Sprint("r", k, "-"), 100, 11)
+			}
+			waitCount(t, r1, 11, 1000)
+			waitCount(t, r2, 11, 1000)
+			n1, n2 := applied(t, reg1), applied(t, reg2)
+			if n1 == 0 || n2 == 0 || n1+n2 != 1000 {
+				t.Errorf("replicas applied %v and %v events, want both some, 1000 in all", n1, n2)
+			}
+			replay, _ := e.start(t, nil, "", t.TempDir())
+			waitCount(t, replay, 11, 1000)
+			// Replicas apply an entity's events in another order than the stream
+			// (the state keeps ids in apply order), so compare features.
+			ents := make([]string, 11)
+			for i := range ents {
+				ents[i] = fmt.Sprint("card", i)
+			}
+			a, _ := r1.Lookup(context.Background(), "card", ents)
+			b, _ := replay.Lookup(context.Background(), "card", ents)
+			if diff := cmp.Diff(b, a, cmpopts.EquateNaNs(), cmpopts.EquateApprox(1e-9, 0)); diff != "" {
+				t.Errorf("replicas vs replay (-replay +replicas):\n%s", diff)
+			}
+		})
 	}
-	a, _ := r1.Lookup(context.Background(), "card", ents)
-	b, _ := replay.Lookup(context.Background(), "card", ents)
-	if diff := cmp.Diff(b, a, cmpopts.EquateNaNs(), cmpopts.EquateApprox(1e-9, 0)); diff != "" {
-		t.Errorf("replicas vs replay (-replay +replicas):\n%s", diff)
+}
+
+// applied reads plinth_features_events_total{outcome="applied"} of reg.
+func applied(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "plinth_features_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == "applied" {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
 }
 
 // flakyBlobs fails the first writes, as a blob store that is briefly down.
@@ -288,4 +383,51 @@ func offlineEvents(t *testing.T, blobs *blob.Store) int {
 		}
 	}
 	return len(seen)
+}
+
+// TestOfflineSegments: the offline log is time-partitioned: every segment
+// lies under the event-time hour of each of its records, and events of
+// three different hours make three partitions.
+func TestOfflineSegments(t *testing.T) {
+	e := newEnv(t, bustest.Embedded(t))
+	e.start(t, nil, "", "")
+	hour := time.Now().UTC().Truncate(time.Hour)
+	var evs []string
+	for i := range 6 {
+		ts := hour.Add(-time.Duration(i/2) * time.Hour).Add(time.Duration(i) * time.Minute)
+		evs = append(evs, fmt.Sprintf(`{"txn_id":"o%d","card_id":"card0","ts":%q,"amount":1}`, i, ts.Format(time.RFC3339Nano)))
+	}
+	e.ingestAll(t)(evs...)
+	deadline := time.Now().Add(15 * time.Second)
+	for offlineEvents(t, e.blobs) < 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("offline log holds %d events, want 6", offlineEvents(t, e.blobs))
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
+	}
+	keys, err := e.blobs.ListKeys(context.Background(), "offline/card/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]bool{}
+	for _, k := range keys {
+		dir := path.Dir(strings.TrimPrefix(k, "offline/card/")) // yyyy-mm-dd/hh
+		parts[dir] = true
+		data, err := e.blobs.GetKey(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range bytes.SplitSeq(bytes.TrimSpace(data), []byte("\n")) {
+			var rec struct{ T int64 }
+			if err := json.Unmarshal(line, &rec); err != nil {
+				t.Fatalf("segment %s: %v", k, err)
+			}
+			if got := time.Unix(0, rec.T).UTC().Format("2006-01-02/15"); got != dir {
+				t.Errorf("segment %s holds an event of hour %s", k, got)
+			}
+		}
+	}
+	if len(parts) != 3 {
+		t.Errorf("partitions %v, want 3", parts)
+	}
 }

@@ -42,24 +42,64 @@ func writerID() string {
 }
 
 // offlineLog buffers one view's records by partition, and the messages to
-// acknowledge once they are written. Used by its consumer's goroutine only.
+// acknowledge once they are written. It runs on its own goroutine (run),
+// fed by the view's consumer through in, so that encoding and writing
+// segments never delays the online store: a record is visible online as
+// soon as it is applied, and acknowledged once its segment is written.
+// When the writer falls behind, in fills and the consumer waits; the
+// consumer's MaxAckPending bounds what waits unacknowledged.
 type offlineLog struct {
 	s     *Service
 	v     *view.View
+	in    chan offlineBatch
 	parts map[string]*bytes.Buffer
 	first map[string]uint64
 	last  map[string]uint64
 	acks  []jetstream.Msg
 }
 
-func newOfflineLog(s *Service, v *view.View) *offlineLog {
-	return &offlineLog{s: s, v: v, parts: map[string]*bytes.Buffer{}, first: map[string]uint64{}, last: map[string]uint64{}}
+// offlineBatch is what one applied batch hands to the offline log; the
+// consumer does not touch its slices again.
+type offlineBatch struct {
+	recs []record
+	msgs []jetstream.Msg
 }
 
-func (o *offlineLog) pending() int { return len(o.acks) }
+// offlineQueue is how many applied batches may wait for the offline writer.
+const offlineQueue = 64
+
+func newOfflineLog(s *Service, v *view.View) *offlineLog {
+	return &offlineLog{s: s, v: v, in: make(chan offlineBatch, offlineQueue),
+		parts: map[string]*bytes.Buffer{}, first: map[string]uint64{}, last: map[string]uint64{}}
+}
+
+// run writes segments until in is closed, every OfflineFlush and whenever
+// OfflineFlushEvents wait, then writes what is left. Writes use ctx
+// without its cancellation: what was applied is written (and acknowledged)
+// even while the service stops.
+func (o *offlineLog) run(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	tick := time.NewTicker(o.s.cfg.OfflineFlush)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			o.flush(ctx)
+		case b, ok := <-o.in:
+			if !ok {
+				o.flush(ctx)
+				return
+			}
+			o.add(b.recs, b.msgs)
+			if len(o.acks) >= o.s.cfg.OfflineFlushEvents {
+				o.flush(ctx)
+			}
+		}
+	}
+}
 
 // add buffers records; msgs are acknowledged after the next flush.
-func (o *offlineLog) add(_ context.Context, recs []record, msgs []jetstream.Msg) {
+func (o *offlineLog) add(recs []record, msgs []jetstream.Msg) {
 	for i := range recs {
 		p := partition(recs[i].Time)
 		buf := o.parts[p]

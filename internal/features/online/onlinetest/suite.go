@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Redelivery", testRedelivery},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"WindowRollsAndTTL", testWindowRollsAndTTL},
+		{"LateEvents", testLateEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,6 +178,32 @@ func testWindowRollsAndTTL(t *testing.T, v *view.View, s online.Store) {
 	}
 	if _, found := lookup(t, v, s, 49*time.Hour, "a"); found[0] {
 		t.Error("entity found after its TTL")
+	}
+}
+
+// testLateEvents: an event later than its entity's watermark but within
+// the allowed lateness (10m) lands in the bucket of its own event time, in
+// the 1h window but not... and leaves that window when its own hour has
+// passed; one beyond the lateness is counted late and changes nothing.
+func testLateEvents(t *testing.T, v *view.View, s online.Store) {
+	apply(t, v, s, []view.Row{Row(t, v, "a", 1, -5*time.Minute, 1, "k1")}, 0)
+	got := apply(t, v, s, []view.Row{
+		Row(t, v, "a", 2, -14*time.Minute, 2, "k2"), // 9m behind the watermark: within the lateness
+		Row(t, v, "a", 3, -16*time.Minute, 4, "k3"), // 11m behind: late
+	}, 0)
+	if want := (online.Counts{Applied: 1, Late: 1}); got != want {
+		t.Errorf("counts = %+v, want %+v", got, want)
+	}
+	// last_x stays the newest event's value: the late one is older.
+	out, _ := lookup(t, v, s, 0, "a")
+	if diff := cmp.Diff([]float64{2, 3, 2, 1}, out); diff != "" {
+		t.Errorf("now (-want +got):\n%s", diff)
+	}
+	// 50m later the late event (at -14m) has left the hour; the first
+	// (at -5m) has not.
+	out, _ = lookup(t, v, s, 50*time.Minute, "a")
+	if diff := cmp.Diff([]float64{1, 1, 2, 1}, out); diff != "" {
+		t.Errorf("50m later (-want +got):\n%s", diff)
 	}
 }
 

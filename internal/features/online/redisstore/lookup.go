@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,11 +16,7 @@ import (
 // every entity; a second round trip recomputes the stale ones from their
 // state, and a third writes them back.
 func (s *Store) Lookup(ctx context.Context, v *view.View, entities []string, now time.Time, out []float64, found []bool) error {
-	keys := make([]string, len(entities))
-	for i, e := range entities {
-		keys[i] = s.vecKey(v, e)
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	vals, err := s.rdb.MGet(ctx, s.vecKeys(v, entities)...).Result()
 	if err != nil {
 		return fmt.Errorf("lookup online features: %w", err)
 	}
@@ -40,6 +37,36 @@ func (s *Store) Lookup(ctx context.Context, v *view.View, entities []string, now
 		return nil
 	}
 	return s.recompute(ctx, v, entities, stale, now, out, found)
+}
+
+// vecKeys returns the feature keys of entities, sharing one allocation.
+func (s *Store) vecKeys(v *view.View, entities []string) []string {
+	var sb strings.Builder
+	n := 0
+	for _, e := range entities {
+		n += len(s.prefix) + len("fv:") + len(v.Name) + len(":{}") + len(e)
+	}
+	sb.Grow(n)
+	ends := make([]int, len(entities))
+	for i, e := range entities {
+		sb.WriteString(s.prefix)
+		sb.WriteString("fv:")
+		sb.WriteString(v.Name)
+		sb.WriteString(":{")
+		sb.WriteString(e)
+		sb.WriteByte('}')
+		ends[i] = sb.Len()
+	}
+	all := sb.String() // no copy: the keys are substrings of it
+	keys := make([]string, len(entities))
+	for i := range keys {
+		start := 0
+		if i > 0 {
+			start = ends[i-1]
+		}
+		keys[i] = all[start:ends[i]]
+	}
+	return keys
 }
 
 func (s *Store) recompute(ctx context.Context, v *view.View, entities []string, stale []int, now time.Time, out []float64, found []bool) error {
