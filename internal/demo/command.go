@@ -14,7 +14,7 @@ func Command(ctx context.Context) *cobra.Command {
 		Use:   "demo",
 		Short: "Run a product's whole loop in one process: events, features, training, gate, canary, monitoring, retraining",
 	}
-	cmd.AddCommand(fraudCommand(ctx))
+	cmd.AddCommand(fraudCommand(ctx), recommendCommand(ctx))
 	return cmd
 }
 
