@@ -182,37 +182,6 @@ func viaGRPC(t *testing.T, api features.API) features.API {
 	return client.New(conn)
 }
 
-// TestLiveRestartAndReplay: events flow ingest → bus → features; a restart
-// from the snapshot resumes where it stopped; a replay from the start of the
-// stream into an empty store rebuilds exactly the live state.
-func TestLiveRestartAndReplay(t *testing.T) {
-	e := newEnv(t, bustest.Embedded(t))
-	snap := t.TempDir()
-	live, stop := e.start(t, nil, "", snap)
-	e.send(t, "a", 300, 7)
-	waitCount(t, live, 7, 300)
-	stop()
-
-	restarted, stop2 := e.start(t, nil, "", snap)
-	e.send(t, "b", 200, 7)
-	e.send(t, "a", 300, 7) // repeats within the duplicate window: dropped by JetStream
-	waitCount(t, restarted, 7, 500)
-	liveStates := states(t, restarted, 7)
-	grpcAPI := viaGRPC(t, restarted)
-	fv1, _ := restarted.Lookup(context.Background(), "card", []string{"card1", "nobody"})
-	fv2, err := grpcAPI.Lookup(context.Background(), "card", []string{"card1", "nobody"})
-	if err != nil || !cmp.Equal(fv1, fv2, cmpopts.EquateNaNs()) {
-		t.Errorf("gRPC lookup = %+v, %v; want %+v", fv2, err, fv1)
-	}
-	stop2()
-
-	replay, _ := e.start(t, nil, "", t.TempDir())
-	waitCount(t, replay, 7, 500)
-	if diff := cmp.Diff(liveStates, states(t, replay, 7)); diff != "" {
-		t.Errorf("replayed state differs from live (-live +replay):\n%s", diff)
-	}
-}
-
 // buses are the two kinds of bus every integration test runs on: the
 // embedded server, and the real one at PLINTH_TEST_NATS_URL.
 var buses = []struct {
@@ -298,6 +267,44 @@ func TestRedisReplicas(t *testing.T) {
 				t.Errorf("replicas vs replay (-replay +replicas):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestLiveRestartAndReplay: events flow ingest → bus → features; a restart
+// from the snapshot resumes where it stopped; a replay from the start of the
+// stream into an empty store rebuilds exactly the live state. It runs on
+// the embedded and the real NATS server.
+func TestLiveRestartAndReplay(t *testing.T) {
+	for _, bb := range buses {
+		t.Run(bb.name, func(t *testing.T) { testLiveRestartAndReplay(t, bb.open(t)) })
+	}
+}
+
+func testLiveRestartAndReplay(t *testing.T, b *bus.Bus) {
+	e := newEnv(t, b)
+	snap := t.TempDir()
+	live, stop := e.start(t, nil, "", snap)
+	e.send(t, "a", 300, 7)
+	waitCount(t, live, 7, 300)
+	stop()
+
+	restarted, stop2 := e.start(t, nil, "", snap)
+	e.send(t, "b", 200, 7)
+	e.send(t, "a", 300, 7) // repeats within the duplicate window: dropped by JetStream
+	waitCount(t, restarted, 7, 500)
+	liveStates := states(t, restarted, 7)
+	grpcAPI := viaGRPC(t, restarted)
+	fv1, _ := restarted.Lookup(context.Background(), "card", []string{"card1", "nobody"})
+	fv2, err := grpcAPI.Lookup(context.Background(), "card", []string{"card1", "nobody"})
+	if err != nil || !cmp.Equal(fv1, fv2, cmpopts.EquateNaNs()) {
+		t.Errorf("gRPC lookup = %+v, %v; want %+v", fv2, err, fv1)
+	}
+	stop2()
+
+	replay, _ := e.start(t, nil, "", t.TempDir())
+	waitCount(t, replay, 7, 500)
+	if diff := cmp.Diff(liveStates, states(t, replay, 7)); diff != "" {
+		t.Errorf("replayed state differs from live (-live +replay):\n%s", diff)
 	}
 }
 
