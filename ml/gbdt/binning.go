@@ -20,18 +20,21 @@ type binner struct {
 // nbins returns the number of value bins of feature f.
 func (bn *binner) nbins(f int) int { return len(bn.cuts[f]) }
 
-// newBinner computes quantile cuts for every column of cols.
-func newBinner(cols [][]float32, maxBin int, seed uint64, pl *pool) *binner {
+// newBinner computes quantile cuts for every column of cols and returns
+// the binner and every column's bins, one []uint8 per feature, binning
+// features in parallel.
+func newBinner(cols [][]float32, maxBin int, seed uint64, pl *pool) (*binner, [][]uint8) {
 	sample := sketchRows(len(cols[0]), defaultMaxSketchRows, seed)
 	bn := &binner{cuts: make([][]float32, len(cols)), offset: make([]int32, len(cols))}
+	bins := make([][]uint8, len(cols))
 	pl.run(len(cols), func(f int) {
-		bn.cuts[f] = featureCuts(cols[f], sample, maxBin-1)
+		bn.cuts[f], bins[f] = binColumn(cols[f], sample, maxBin-1)
 	})
 	for f := range cols {
 		bn.offset[f] = int32(bn.slots)
 		bn.slots += bn.nbins(f) + 1
 	}
-	return bn
+	return bn, bins
 }
 
 // sketchRows returns the rows used to find cut points: all of them when
@@ -73,7 +76,12 @@ func featureCuts(col []float32, sample []int32, maxValueBins int) []float32 {
 			add(col[i])
 		}
 	}
-	slices.Sort(vals)
+	sortFloats(vals)
+	return cutsFromSorted(vals, maxValueBins)
+}
+
+// cutsFromSorted is featureCuts on the column's non-NaN values, sorted.
+func cutsFromSorted(vals []float32, maxValueBins int) []float32 {
 	values, counts := distinctCounts(vals)
 	inf := float32(math.Inf(1))
 	if len(values) <= maxValueBins {
@@ -138,20 +146,6 @@ func (bn *binner) bin(f int, x float32) uint8 {
 		base++
 	}
 	return uint8(base)
-}
-
-// binColumns returns the bins of every column, one []uint8 per feature,
-// binning features in parallel.
-func (bn *binner) binColumns(cols [][]float32, pl *pool) [][]uint8 {
-	out := make([][]uint8, len(cols))
-	pl.run(len(cols), func(f int) {
-		b := make([]uint8, len(cols[f]))
-		for i, x := range cols[f] {
-			b[i] = bn.bin(f, x)
-		}
-		out[f] = b
-	})
-	return out
 }
 
 // rowMajor returns the row-major copy of column bins: row i's bins are

@@ -2,6 +2,8 @@ package gbdt
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,5 +53,63 @@ func TestBinMatchesThreshold(t *testing.T) {
 	}
 	if got, want := bn.bin(0, float32(math.NaN())), uint8(bn.nbins(0)); got != want {
 		t.Errorf("bin(NaN): got %d, want the missing bin %d", got, want)
+	}
+}
+
+func TestBinColumnMatchesBin(t *testing.T) {
+	// The fused sort-and-walk binning must give featureCuts' cuts and
+	// binner.bin's bins, sampled or not, on awkward values.
+	r := rand.New(rand.NewPCG(5, 6))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, tc := range []struct {
+		name   string
+		n      int
+		gen    func() float32
+		sample bool
+	}{
+		{"continuous", 5000, func() float32 { return float32(r.NormFloat64()) }, false},
+		{"few values", 3000, func() float32 { return float32(r.IntN(7) - 3) }, false},
+		{"awkward", 4000, func() float32 {
+			return []float32{nan, inf, -inf, 0, float32(math.Copysign(0, -1)), 1e-40, -1e-40, 3.5, -2}[r.IntN(9)]
+		}, false},
+		{"sampled", 6000, func() float32 { return float32(r.ExpFloat64()) }, true},
+		{"short", 40, func() float32 { return float32(r.NormFloat64()) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			col := make([]float32, tc.n)
+			for i := range col {
+				col[i] = tc.gen()
+			}
+			var sample []int32
+			if tc.sample {
+				sample = sketchRows(tc.n, tc.n/3, 1)
+			}
+			cuts, bins := binColumn(col, sample, 255)
+			if diff := cmp.Diff(featureCuts(col, sample, 255), cuts); diff != "" {
+				t.Fatalf("cuts (-featureCuts +binColumn):\n%s", diff)
+			}
+			bn := &binner{cuts: [][]float32{cuts}}
+			for i, x := range col {
+				if got, want := bins[i], bn.bin(0, x); got != want {
+					t.Fatalf("row %d (x=%v): got bin %d, want %d", i, x, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestSortFloats(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 100, 300, 5000} {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-10)))
+		}
+		want := slices.Clone(v)
+		slices.Sort(want)
+		sortFloats(v)
+		if diff := cmp.Diff(want, v); diff != "" {
+			t.Errorf("n=%d (-slices.Sort +sortFloats):\n%s", n, diff)
+		}
 	}
 }

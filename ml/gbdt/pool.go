@@ -16,6 +16,12 @@ import (
 // when there are no more goroutines than GOMAXPROCS, so a spinning worker
 // never holds a processor that the caller needs.
 //
+// The caller's goroutine works through the section's indexes too, and it
+// waits only for the workers that joined the section before it ran out of
+// indexes: on a busy machine a worker's thread may not run for
+// milliseconds, and a section must not wait for a worker that has nothing
+// left to do. A worker that arrives after that skips the section.
+//
 // A pool is used by one goroutine at a time (the trainer's); fn runs on
 // up to threads goroutines at once and must not care which goroutine runs
 // which index. close stops the workers and waits for them to exit.
@@ -23,24 +29,31 @@ type pool struct {
 	threads int
 	spin    bool
 
-	// The current section, published by bumping epoch.
-	fn      func(i int)
-	n       int64
-	next    atomic.Int64 // next index to hand out
-	pending atomic.Int32 // workers still inside the section
-	epoch   atomic.Uint64
-	closed  atomic.Bool
+	// The current section. state packs its epoch (bits 33 up), whether it
+	// is closed to new workers (bit 32) and how many workers are inside
+	// it (the low 32 bits).
+	fn     func(i int)
+	n      int64
+	next   atomic.Int64 // next index to hand out
+	state  atomic.Uint64
+	closed atomic.Bool // the pool, not the section
 
 	mu       sync.Mutex
-	work     *sync.Cond // signalled when epoch changes
-	done     *sync.Cond // signalled when pending reaches 0
+	work     *sync.Cond // signalled when a section opens
+	done     *sync.Cond // signalled when the last worker leaves a closed section
 	sleepers atomic.Int32
 	wg       sync.WaitGroup
 }
 
+const (
+	epochShift = 33
+	closedBit  = 1 << 32
+	insideMask = closedBit - 1
+)
+
 // spinFor bounds how long a worker waits actively for the next section
 // (and the caller for the workers to finish one) before blocking.
-const spinFor = 200 * time.Microsecond
+const spinFor = 100 * time.Microsecond
 
 // newPool starts threads−1 workers; the caller's goroutine is the last.
 func newPool(threads int) *pool {
@@ -65,16 +78,32 @@ func (p *pool) run(n int, fn func(i int)) {
 	}
 	p.fn, p.n = fn, int64(n)
 	p.next.Store(0)
-	p.pending.Store(int32(p.threads - 1))
-	p.epoch.Add(1)
+	p.open()
+	p.drain()
+	p.closeSection()
+	p.waitDone()
+	p.fn = nil
+}
+
+// open starts a new section and wakes parked workers.
+func (p *pool) open() {
+	epoch := p.state.Load()>>epochShift + 1
+	p.state.Store(epoch << epochShift)
 	if p.sleepers.Load() > 0 {
 		p.mu.Lock()
 		p.work.Broadcast()
 		p.mu.Unlock()
 	}
-	p.drain()
-	p.waitDone()
-	p.fn = nil
+}
+
+// closeSection stops workers from joining the current section.
+func (p *pool) closeSection() {
+	for {
+		s := p.state.Load()
+		if p.state.CompareAndSwap(s, s|closedBit) {
+			return
+		}
+	}
 }
 
 // drain runs indexes of the current section until none is left.
@@ -88,13 +117,15 @@ func (p *pool) drain() {
 	}
 }
 
-// waitDone waits until every worker has left the current section.
+// waitDone waits until every worker that joined the closed section has
+// left it.
 func (p *pool) waitDone() {
-	if p.spinUntil(func() bool { return p.pending.Load() == 0 }) {
+	empty := func() bool { return p.state.Load()&insideMask == 0 }
+	if p.spinUntil(empty) {
 		return
 	}
 	p.mu.Lock()
-	for p.pending.Load() != 0 {
+	for !empty() {
 		p.done.Wait()
 	}
 	p.mu.Unlock()
@@ -124,14 +155,17 @@ func (p *pool) spinUntil(cond func() bool) bool {
 // worker runs sections until the pool is closed.
 func (p *pool) worker() {
 	defer p.wg.Done()
-	var seen uint64 // the epoch before the first section, not read here: the first may already be out
+	var seen uint64 // epoch 0 is before the first section
 	for {
 		seen = p.await(seen)
 		if p.closed.Load() {
 			return
 		}
+		if !p.join(seen) {
+			continue
+		}
 		p.drain()
-		if p.pending.Add(-1) == 0 {
+		if s := p.state.Add(^uint64(0)); s&insideMask == 0 && s&closedBit != 0 {
 			p.mu.Lock()
 			p.done.Broadcast()
 			p.mu.Unlock()
@@ -139,25 +173,38 @@ func (p *pool) worker() {
 	}
 }
 
-// await waits until the epoch moves past seen and returns the new one.
+// join enters section epoch unless it is closed or already over.
+func (p *pool) join(epoch uint64) bool {
+	for {
+		s := p.state.Load()
+		if s>>epochShift != epoch || s&closedBit != 0 {
+			return false
+		}
+		if p.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+// await waits until a section after seen opens (or the pool closes) and
+// returns its epoch.
 func (p *pool) await(seen uint64) uint64 {
-	if p.spinUntil(func() bool { return p.epoch.Load() != seen }) {
-		return p.epoch.Load()
+	moved := func() bool { return p.state.Load()>>epochShift != seen || p.closed.Load() }
+	if !p.spinUntil(moved) {
+		p.mu.Lock()
+		p.sleepers.Add(1)
+		for !moved() {
+			p.work.Wait()
+		}
+		p.sleepers.Add(-1)
+		p.mu.Unlock()
 	}
-	p.mu.Lock()
-	p.sleepers.Add(1)
-	for p.epoch.Load() == seen {
-		p.work.Wait()
-	}
-	p.sleepers.Add(-1)
-	p.mu.Unlock()
-	return p.epoch.Load()
+	return p.state.Load() >> epochShift
 }
 
 // close stops the workers and waits for them to exit.
 func (p *pool) close() {
 	p.closed.Store(true)
-	p.epoch.Add(1)
 	p.mu.Lock()
 	p.work.Broadcast()
 	p.mu.Unlock()

@@ -125,8 +125,7 @@ func newTrainer(train Data, valid *Data, p Params) (*trainer, error) {
 	}
 	pl := newPool(p.threads())
 	x, n := train.X, train.X.NumRows()
-	bn := newBinner(x.Cols, p.MaxBin, p.Seed, pl)
-	colBins := bn.binColumns(x.Cols, pl)
+	bn, colBins := newBinner(x.Cols, p.MaxBin, p.Seed, pl)
 	t := &trainer{
 		p: p, obj: obj, x: x, y: train.Y, n: n,
 		margin: make([]float64, n), aux: make([]float64, n), gp: make([]gpair, n),
