@@ -12,6 +12,9 @@ import (
 	"github.com/plinthai/plinth/internal/wire"
 )
 
+// feedbackBatch bounds the labels of one fetch.
+const feedbackBatch = 1000
+
 // FeedbackLabels reads labels from the FEEDBACK stream with an ordered
 // consumer filtered by model. It implements Labels.
 type FeedbackLabels struct {
@@ -45,8 +48,12 @@ func (f FeedbackLabels) Labels(ctx context.Context, model string, from, to time.
 		wait = time.Second
 	}
 	var out []LabelRow
+	// The first fetch asks for one label, to learn from its metadata how
+	// many follow; each next fetch asks for no more than follow, so it ends
+	// as soon as they came rather than at its expiry.
+	want := 1
 	for {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(wait))
+		batch, err := cons.Fetch(want, jetstream.FetchMaxWait(wait))
 		if err != nil {
 			return nil, fmt.Errorf("read FEEDBACK of %q: %w", model, err)
 		}
@@ -66,6 +73,7 @@ func (f FeedbackLabels) Labels(ctx context.Context, model string, from, to time.
 		if n == 0 || last == 0 {
 			return out, nil
 		}
+		want = int(min(last, feedbackBatch))
 	}
 }
 
