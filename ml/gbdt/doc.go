@@ -7,9 +7,11 @@
 // histograms in parallel over Params.Threads goroutines, uses the
 // histogram-subtraction trick, and grows trees depth-wise (MaxDepth) or
 // leaf-wise (MaxLeaves, GrowPolicy "lossguide"). Missing values (NaN) learn a
-// default direction at every split. Objectives: "binary:logistic" and
-// "reg:squarederror". The result is a pure function of the data, the Params
-// and the thread count: the same inputs give bit-identical models.
+// default direction at every split. Objectives: "binary:logistic",
+// "reg:squarederror", and multiclass softmax ("multi:softprob",
+// "multi:softmax": one tree per class and round; see PredictRowClasses).
+// The result is a pure function of the data, the Params and the thread
+// count: the same inputs give bit-identical models.
 //
 // Prediction walks trees flattened into one contiguous node array per model.
 // Model.PredictRow allocates nothing; Model.PredictFrame scores many rows in

@@ -15,6 +15,7 @@ const (
 	Kind         = "gbdt"
 	KindVersion  = 1
 	payloadMagic = "PGBT"
+	multiMagic   = "PGBM"
 	nodeBytes    = 16 // value, feature, left, gain: four 32-bit words
 	maxObjective = 64
 )
@@ -67,6 +68,9 @@ func Load(r io.Reader, lim artifact.Limits) (*Model, artifact.Header, error) {
 //	trees u32 | nodes u32 | roots u32×trees | nodes (value f32, feature u32,
 //	left i32, gain f32)×nodes | best round u32
 func (m *Model) encode() []byte {
+	if m.classes != nil {
+		return m.encodeMulti()
+	}
 	le := binary.LittleEndian
 	b := make([]byte, 0, 32+len(m.objective)+4*len(m.roots)+nodeBytes*len(m.nodes))
 	b = append(b, payloadMagic...)
@@ -117,8 +121,81 @@ func (r *reader) u32() uint32 {
 	return 0
 }
 
-// decode parses and validates a version-1 payload against the schema.
+// encodeMulti renders a multiclass model:
+//
+//	"PGBM" | objective (u8 length, bytes) | classes u32 |
+//	(payload length u32, single-output payload as encode writes it)×classes |
+//	best round u32
+func (m *Model) encodeMulti() []byte {
+	le := binary.LittleEndian
+	b := append([]byte(multiMagic), byte(len(m.objective)))
+	b = append(b, m.objective...)
+	b = le.AppendUint32(b, uint32(len(m.classes)))
+	for _, c := range m.classes {
+		sub := c.encode()
+		b = le.AppendUint32(b, uint32(len(sub)))
+		b = append(b, sub...)
+	}
+	return le.AppendUint32(b, uint32(m.bestRound))
+}
+
+// decodeMulti parses and validates a multiclass payload.
+func decodeMulti(p []byte, schema []artifact.Field) (*Model, error) {
+	r := &reader{b: p[len(multiMagic):]}
+	objLen := r.take(1)
+	if objLen == nil {
+		return nil, r.err
+	}
+	obj := string(r.take(int(objLen[0])))
+	k := int(r.u32())
+	if r.err != nil {
+		return nil, r.err
+	}
+	if !isMulti(obj) || k < 2 || k > maxClasses || uint64(k)*8 > uint64(len(r.b)) {
+		return nil, fmt.Errorf("%w: multiclass payload: objective %q with %d classes", ErrFormat, obj, k)
+	}
+	m := &Model{objective: obj, namesGiven: true, schema: schema, classes: make([]*Model, k)}
+	for _, f := range schema {
+		m.names = append(m.names, f.Name)
+	}
+	for c := range m.classes {
+		sub := r.take(int(r.u32()))
+		if r.err != nil {
+			return nil, r.err
+		}
+		cm, err := decodeSingle(sub, schema)
+		if err != nil {
+			return nil, fmt.Errorf("class %d: %w", c, err)
+		}
+		if cm.objective != obj {
+			return nil, fmt.Errorf("%w: class %d: objective %q inside a %q model", ErrFormat, c, cm.objective, obj)
+		}
+		m.classes[c] = cm
+	}
+	m.bestRound = int(r.u32())
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the last class", ErrFormat, len(r.b))
+	}
+	return m, nil
+}
+
+// decode parses and validates a payload against the schema.
 func decode(p []byte, schema []artifact.Field) (*Model, error) {
+	if len(p) >= len(multiMagic) && string(p[:len(multiMagic)]) == multiMagic {
+		return decodeMulti(p, schema)
+	}
+	m, err := decodeSingle(p, schema)
+	if err == nil && isMulti(m.objective) {
+		return nil, fmt.Errorf("%w: %s payload without its classes", ErrFormat, m.objective)
+	}
+	return m, err
+}
+
+// decodeSingle parses and validates a single-output payload.
+func decodeSingle(p []byte, schema []artifact.Field) (*Model, error) {
 	r := &reader{b: p}
 	if string(r.take(len(payloadMagic))) != payloadMagic {
 		return nil, fmt.Errorf("%w: payload magic", ErrFormat)
@@ -181,7 +258,7 @@ func (m *Model) check() error {
 		if k+1 < len(m.roots) {
 			end = m.roots[k+1]
 		}
-		if (k == 0 && root != 0) || root >= end || root < 0 {
+		if (k == 0 && root != 0) || root >= end || root < 0 || end > int32(len(m.nodes)) {
 			return fmt.Errorf("%w: tree %d spans nodes [%d, %d)", ErrFormat, k, root, end)
 		}
 		if err := m.checkTree(k, root, end); err != nil {
@@ -218,6 +295,6 @@ func (m *Model) checkTree(k int, root, end int32) error {
 
 // knownObjective reports whether predictions for obj can be computed.
 func knownObjective(obj string) bool {
-	return slices.Contains([]string{ObjectiveBinaryLogistic, ObjectiveSquaredError,
+	return slices.Contains([]string{ObjectiveBinaryLogistic, ObjectiveSquaredError, ObjectiveSoftprob, ObjectiveSoftmax,
 		"reg:logistic", "binary:logitraw", "reg:linear", "reg:pseudohubererror", "reg:absoluteerror"}, obj)
 }

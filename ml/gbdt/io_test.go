@@ -99,6 +99,17 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add(m.encode())
+	x, y := synthetic(f, 300, 4, 12) // a 3-class model on m's 4 features
+	for i := range y {
+		y[i] += float32(b2i(x.Cols[3][i] > 0.5))
+	}
+	p := DefaultParams()
+	p.Objective, p.NumClass, p.NumRounds, p.MaxDepth = ObjectiveSoftprob, 3, 2, 2
+	mc, err := Train(context.Background(), Data{X: x, Y: y}, nil, p)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(mc.encode())
 	schema := m.Schema()
 	row := make([]float32, m.NumFeatures())
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -120,5 +131,8 @@ func predictAll(t *testing.T, m *Model) {
 	row := make([]float32, m.NumFeatures())
 	if _, err := m.PredictRow(row, OutputValue); err != nil {
 		t.Errorf("PredictRow: %v", err)
+	}
+	if _, err := m.PredictRowClasses(row, nil, OutputValue); err != nil {
+		t.Errorf("PredictRowClasses: %v", err)
 	}
 }

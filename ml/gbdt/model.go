@@ -53,6 +53,7 @@ type Model struct {
 	history    []float64 // validation metric per round, if any
 	bestRound  int       // rounds kept (early stopping), 0 if not used
 	params     map[string]string
+	classes    []*Model // multiclass: one margin model per class; nil otherwise
 }
 
 // NumFeatures returns how many values a row must have.
@@ -72,14 +73,23 @@ func (m *Model) Schema() []artifact.Field {
 	return out
 }
 
-// NumTrees returns the number of trees.
-func (m *Model) NumTrees() int { return len(m.roots) }
+// NumTrees returns the number of trees (of all classes).
+func (m *Model) NumTrees() int {
+	n := len(m.roots)
+	for _, c := range m.classes {
+		n += len(c.roots)
+	}
+	return n
+}
 
 // Objective returns the objective name ("binary:logistic", ...).
 func (m *Model) Objective() string { return m.objective }
 
-// Task returns "binary" or "regression".
+// Task returns "binary", "multiclass" or "regression".
 func (m *Model) Task() string {
+	if m.classes != nil {
+		return TaskMulticlass
+	}
 	if isLogistic(m.objective) {
 		return TaskBinary
 	}
@@ -109,11 +119,13 @@ func (m *Model) Importance() []Importance {
 	for f, n := range m.names {
 		out[f].Feature = n
 	}
-	for i, n := range m.nodes {
-		if !n.isLeaf() {
-			f := n.feature & featureMask
-			out[f].Gain += float64(m.nodeGain[i])
-			out[f].Splits++
+	for _, sub := range append([]*Model{m}, m.classes...) {
+		for i, n := range sub.nodes {
+			if !n.isLeaf() {
+				f := n.feature & featureMask
+				out[f].Gain += float64(sub.nodeGain[i])
+				out[f].Splits++
+			}
 		}
 	}
 	return out
@@ -185,8 +197,11 @@ func treeDepth(nodes []node, base int32) int32 {
 	return deepest
 }
 
-// truncate keeps the first k trees.
+// truncate keeps the first k rounds' trees.
 func (m *Model) truncate(k int) {
+	for _, c := range m.classes {
+		c.truncate(k)
+	}
 	if k >= len(m.roots) {
 		return
 	}

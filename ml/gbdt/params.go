@@ -12,7 +12,19 @@ import (
 const (
 	ObjectiveBinaryLogistic = "binary:logistic"
 	ObjectiveSquaredError   = "reg:squarederror"
+	// ObjectiveSoftprob and ObjectiveSoftmax are multiclass softmax with
+	// Params.NumClass classes (labels 0 … NumClass−1): each round grows one
+	// tree per class. They train alike; as in XGBoost, a softprob model
+	// predicts class probabilities and a softmax model the likeliest class.
+	ObjectiveSoftprob = "multi:softprob"
+	ObjectiveSoftmax  = "multi:softmax"
 )
+
+// isMulti reports whether obj is a multiclass objective.
+func isMulti(obj string) bool { return obj == ObjectiveSoftprob || obj == ObjectiveSoftmax }
+
+// maxClasses bounds Params.NumClass.
+const maxClasses = 1 << 12
 
 // Growth policies.
 const (
@@ -22,9 +34,11 @@ const (
 
 // Validation metrics for early stopping.
 const (
-	MetricLogLoss = "logloss"
-	MetricAUC     = "auc"
-	MetricRMSE    = "rmse"
+	MetricLogLoss  = "logloss"
+	MetricAUC      = "auc"
+	MetricRMSE     = "rmse"
+	MetricMLogLoss = "mlogloss" // multiclass log loss
+	MetricMError   = "merror"   // multiclass error rate
 )
 
 const (
@@ -36,8 +50,12 @@ const (
 // Params controls training. Start from DefaultParams and change fields;
 // names and meanings follow XGBoost's parameters of the same name.
 type Params struct {
-	// Objective is "binary:logistic" (labels 0/1) or "reg:squarederror".
+	// Objective is "binary:logistic" (labels 0/1), "reg:squarederror",
+	// or "multi:softprob" / "multi:softmax" (labels 0 … NumClass−1).
 	Objective string
+	// NumClass is the number of classes of a multiclass objective, in
+	// [2, 4096]; 0 for the others.
+	NumClass int
 	// NumRounds is the number of boosting rounds (trees), at least 1.
 	NumRounds int
 	// LearningRate (eta) shrinks every leaf, in (0, 1].
@@ -66,7 +84,9 @@ type Params struct {
 	// ScalePosWeight multiplies the gradient of positive rows (binary only), > 0.
 	ScalePosWeight float64
 	// BaseScore is the initial prediction (a probability for binary); 0
-	// means the mean label, clamped to (0, 1) for binary.
+	// means the mean label, clamped to (0, 1) for binary. For multiclass
+	// it is every class's starting margin (0 by default; a shift common to
+	// all classes does not change the softmax).
 	BaseScore float64
 	// EarlyStoppingRounds stops training when the validation metric has not
 	// improved for this many rounds; 0 disables it. Needs a validation set.
@@ -106,8 +126,21 @@ func (p Params) Validate() error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInput}, args...)...))
 	}
-	if p.Objective != ObjectiveBinaryLogistic && p.Objective != ObjectiveSquaredError {
-		bad("objective %q, want %q or %q", p.Objective, ObjectiveBinaryLogistic, ObjectiveSquaredError)
+	switch {
+	case isMulti(p.Objective):
+		if p.NumClass < 2 || p.NumClass > maxClasses {
+			bad("num_class %d for %s, want in [2, %d]", p.NumClass, p.Objective, maxClasses)
+		}
+		if p.ScalePosWeight != 1 {
+			bad("scale_pos_weight %v for %s, want 1 (binary only)", p.ScalePosWeight, p.Objective)
+		}
+	case p.Objective == ObjectiveBinaryLogistic || p.Objective == ObjectiveSquaredError:
+		if p.NumClass > 1 {
+			bad("num_class %d for %s, want 0 (multiclass objectives only)", p.NumClass, p.Objective)
+		}
+	default:
+		bad("objective %q, want %q, %q, %q or %q", p.Objective, ObjectiveBinaryLogistic, ObjectiveSquaredError,
+			ObjectiveSoftprob, ObjectiveSoftmax)
 	}
 	if p.NumRounds < 1 {
 		bad("num_rounds %d, want ≥ 1", p.NumRounds)
@@ -151,10 +184,12 @@ func (p Params) Validate() error {
 	if p.EarlyStoppingRounds < 0 {
 		bad("early_stopping_rounds %d, want ≥ 0", p.EarlyStoppingRounds)
 	}
-	switch p.EvalMetric {
-	case "", MetricLogLoss, MetricAUC, MetricRMSE:
-	default:
-		bad("eval_metric %q, want logloss, auc or rmse", p.EvalMetric)
+	switch m := p.EvalMetric; {
+	case m == "":
+	case isMulti(p.Objective) && m != MetricMLogLoss && m != MetricMError:
+		bad("eval_metric %q for %s, want mlogloss or merror", m, p.Objective)
+	case !isMulti(p.Objective) && m != MetricLogLoss && m != MetricAUC && m != MetricRMSE:
+		bad("eval_metric %q, want logloss, auc or rmse", m)
 	}
 	if p.Threads < 0 {
 		bad("threads %d, want ≥ 0", p.Threads)
@@ -175,8 +210,11 @@ func (p Params) metric() string {
 	if p.EvalMetric != "" {
 		return p.EvalMetric
 	}
-	if p.Objective == ObjectiveBinaryLogistic {
+	switch {
+	case p.Objective == ObjectiveBinaryLogistic:
 		return MetricLogLoss
+	case isMulti(p.Objective):
+		return MetricMLogLoss
 	}
 	return MetricRMSE
 }
@@ -185,7 +223,7 @@ func (p Params) metric() string {
 func (p Params) asMap() map[string]string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	return map[string]string{
-		"objective": p.Objective, "num_rounds": strconv.Itoa(p.NumRounds),
+		"objective": p.Objective, "num_class": strconv.Itoa(p.NumClass), "num_rounds": strconv.Itoa(p.NumRounds),
 		"learning_rate": f(p.LearningRate), "max_depth": strconv.Itoa(p.MaxDepth),
 		"max_leaves": strconv.Itoa(p.MaxLeaves), "grow_policy": p.GrowPolicy,
 		"max_bin": strconv.Itoa(p.MaxBin), "lambda": f(p.Lambda), "alpha": f(p.Alpha),

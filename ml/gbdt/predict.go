@@ -23,10 +23,18 @@ const predictBlock = 64
 
 // PredictRow scores one row, given in feature order (NaN = missing). It
 // allocates nothing and is safe for concurrent use. A row of the wrong
-// width is an error naming both widths.
+// width is an error naming both widths. A multiclass model returns its
+// likeliest class for OutputValue (see PredictRowClasses for every
+// class's value) and has no single margin.
 func (m *Model) PredictRow(row []float32, out Output) (float64, error) {
 	if len(row) != len(m.names) {
 		return 0, m.checkWidth(len(row))
+	}
+	if m.classes != nil {
+		if out == OutputMargin {
+			return 0, fmt.Errorf("%w: a %d-class model has one margin per class: use PredictRowClasses", ErrInput, len(m.classes))
+		}
+		return float64(m.argmaxClass(row)), nil
 	}
 	s := m.margin(row)
 	if out == OutputMargin {
@@ -142,10 +150,18 @@ func b2i(b bool) int32 {
 
 // PredictFrame scores every row of x into dst (grown as needed) and returns
 // it. x's columns must be the model's features, in order. It runs on the
-// calling goroutine; split the rows to use more cores.
+// calling goroutine; split the rows to use more cores. Like PredictRow, a
+// multiclass model gives each row's likeliest class (PredictFrameClasses
+// gives every class's value).
 func (m *Model) PredictFrame(x *frame.Frame, dst []float64, out Output) ([]float64, error) {
 	if err := m.checkFrame(x); err != nil {
 		return dst, err
+	}
+	if m.classes != nil {
+		if out == OutputMargin {
+			return dst, fmt.Errorf("%w: a %d-class model has one margin per class: use PredictFrameClasses", ErrInput, len(m.classes))
+		}
+		return m.predictFrameArgmax(x, dst)
 	}
 	n, nf := x.NumRows(), x.NumCols()
 	dst = append(dst[:0], make([]float64, n)...)

@@ -69,6 +69,10 @@ type trainer struct {
 	leafS   []float64
 	fresh   bool  // gp already holds the gradients at the current margins
 	sums    *hbin // if not nil, the sums of gp over all rows
+
+	// Multiclass only: row-major class margins and each class's gradients.
+	classMargin []float64
+	classGP     [][]gpair
 }
 
 // Train fits a model to train, reporting the metric on valid (optional)
@@ -77,6 +81,9 @@ type trainer struct {
 // the data, p and p.Threads (0 meaning GOMAXPROCS). Train runs on up to
 // Params.Threads goroutines, which it stops before returning.
 func Train(ctx context.Context, train Data, valid *Data, p Params) (*Model, error) {
+	if isMulti(p.Objective) {
+		return trainMulti(ctx, train, valid, p)
+	}
 	t, err := newTrainer(train, valid, p)
 	if err != nil {
 		return nil, err
@@ -91,14 +98,21 @@ func Train(ctx context.Context, train Data, valid *Data, p Params) (*Model, erro
 			break
 		}
 	}
-	if t.valid != nil {
-		t.model.history = t.valid.history
-		if p.EarlyStoppingRounds > 0 {
-			t.model.bestRound = t.valid.best + 1
-			t.model.truncate(t.model.bestRound)
-		}
-	}
+	t.finishValid()
 	return t.model, nil
+}
+
+// finishValid records the validation history in the model and, with early
+// stopping, keeps the rounds up to the best.
+func (t *trainer) finishValid() {
+	if t.valid == nil {
+		return
+	}
+	t.model.history = t.valid.history
+	if t.p.EarlyStoppingRounds > 0 {
+		t.model.bestRound = t.valid.best + 1
+		t.model.truncate(t.model.bestRound)
+	}
 }
 
 // newTrainer validates the input, bins the features and sets the margins.
@@ -112,13 +126,24 @@ func newTrainer(train Data, valid *Data, p Params) (*trainer, error) {
 	if p.EarlyStoppingRounds > 0 && valid == nil {
 		return nil, fmt.Errorf("%w: early_stopping_rounds %d needs a validation set", ErrInput, p.EarlyStoppingRounds)
 	}
-	obj, err := newObjective(p.Objective, p.ScalePosWeight)
-	if err != nil {
-		return nil, err
+	var obj objective
+	var model *Model
+	if isMulti(p.Objective) {
+		if err := checkClassLabels(train.Y, p.NumClass); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		model = newMultiModel(p.Objective, p.NumClass, float32(p.BaseScore), train.X.Names, train.Schema)
+	} else {
+		var err error
+		if obj, err = newObjective(p.Objective, p.ScalePosWeight); err != nil {
+			return nil, err
+		}
+		model = newModel(p.Objective, train.X.Names, train.Schema)
+		model.baseMargin = float32(obj.baseMargin(baseScore(p, train.Y)))
 	}
-	model := newModel(p.Objective, train.X.Names, train.Schema)
 	var v *validator
 	if valid != nil {
+		var err error
 		if v, err = newValidator(valid, model, p); err != nil {
 			return nil, err
 		}
@@ -135,17 +160,20 @@ func newTrainer(train Data, valid *Data, p Params) (*trainer, error) {
 		g:     newGrower(p, bn, colBins, x.NumCols(), n, pl),
 		model: model, valid: v,
 	}
-	t.model.baseMargin = float32(obj.baseMargin(baseScore(p, train.Y)))
 	t.model.params = p.asMap()
 	if v != nil {
-		v.reset(t.model.baseMargin)
+		v.reset(t.model)
 	}
-	m0 := float64(t.model.baseMargin)
-	a0 := obj.aux(m0)
 	t.allRows = make([]int32, n)
 	for i := range t.allRows {
-		t.margin[i], t.aux[i] = m0, a0
 		t.allRows[i] = int32(i)
+	}
+	if obj != nil {
+		m0 := float64(t.model.baseMargin)
+		a0 := obj.aux(m0)
+		for i := range t.margin {
+			t.margin[i], t.aux[i] = m0, a0
+		}
 	}
 	return t, nil
 }

@@ -78,12 +78,14 @@ func (b *xgbBool) UnmarshalJSON(p []byte) error {
 // ImportXGBoostJSON reads a model written by XGBoost's save_model("m.json")
 // (XGBoost 1.x and 2.x/3.x schema) with the gbtree booster and objective
 // binary:logistic, binary:logitraw, reg:logistic, reg:squarederror,
-// reg:linear, reg:pseudohubererror or reg:absoluteerror. Predictions equal
+// reg:linear, reg:pseudohubererror, reg:absoluteerror, multi:softprob or
+// multi:softmax (each class the sum of the trees tree_info assigns it, on
+// base_score, then XGBoost's softmax). Predictions equal
 // XGBoost's to float32 rounding: splits compare x < split_condition in
 // float32, NaN follows default_left, and leaves are summed in float32 in
 // tree order onto the base margin (the logit of base_score for logistic
-// objectives). Categorical splits, multiclass and multi-target models and
-// the dart booster are refused with ErrFormat.
+// objectives). Categorical splits, multi-target models and the dart
+// booster are refused with ErrFormat.
 //
 // The input is untrusted: at most maxBytes are read (≤ 0 means
 // DefaultMaxXGBoostBytes), every array length and index is checked, and a
@@ -116,9 +118,6 @@ func (x *xgbModel) toModel() (*Model, error) {
 	if err != nil || nf < 1 || nf > maxFeatures {
 		return nil, fmt.Errorf("%w: num_feature %q, want 1..%d", ErrFormat, l.Param.NumFeature, maxFeatures)
 	}
-	if nc := l.Param.NumClass; nc != "" && nc != "0" && nc != "1" {
-		return nil, fmt.Errorf("%w: num_class %s: multiclass models are not supported", ErrFormat, nc)
-	}
 	if nt := l.Param.NumTarget; nt != "" && nt != "1" {
 		return nil, fmt.Errorf("%w: num_target %s: multi-target models are not supported", ErrFormat, nt)
 	}
@@ -126,14 +125,21 @@ func (x *xgbModel) toModel() (*Model, error) {
 	if !knownObjective(m.objective) {
 		return nil, fmt.Errorf("%w: objective %q is not supported", ErrFormat, m.objective)
 	}
+	k, err := x.numClass()
+	if err != nil {
+		return nil, err
+	}
 	if m.baseMargin, err = xgbBaseMargin(l.Param.BaseScore, m.objective); err != nil {
 		return nil, err
 	}
 	if err := m.setXGBFeatures(l.FeatureNames, l.FeatureTypes, nf); err != nil {
 		return nil, err
 	}
-	for k := range l.Booster.Model.Trees {
-		if err := m.appendXGBTree(k, &l.Booster.Model.Trees[k], nf); err != nil {
+	if k > 1 {
+		return m.xgbMulti(x, k, nf)
+	}
+	for i := range l.Booster.Model.Trees {
+		if err := m.appendXGBTree(i, &l.Booster.Model.Trees[i], nf); err != nil {
 			return nil, err
 		}
 	}
@@ -141,6 +147,51 @@ func (x *xgbModel) toModel() (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// numClass returns the file's class count (1 unless multiclass), checked
+// against the objective.
+func (x *xgbModel) numClass() (int, error) {
+	l := &x.Learner
+	k := 1
+	if nc := l.Param.NumClass; nc != "" && nc != "0" {
+		var err error
+		if k, err = strconv.Atoi(nc); err != nil || k < 1 || k > maxClasses {
+			return 0, fmt.Errorf("%w: num_class %q, want 1..%d", ErrFormat, nc, maxClasses)
+		}
+	}
+	if isMulti(l.Objective.Name) != (k > 1) {
+		return 0, fmt.Errorf("%w: num_class %d with objective %q", ErrFormat, k, l.Objective.Name)
+	}
+	return k, nil
+}
+
+// xgbMulti converts a k-class model: tree i adds to class tree_info[i].
+func (m *Model) xgbMulti(x *xgbModel, k, nf int) (*Model, error) {
+	mb := &x.Learner.Booster.Model
+	if len(mb.TreeInfo) != len(mb.Trees) {
+		return nil, fmt.Errorf("%w: %d tree_info entries for %d trees", ErrFormat, len(mb.TreeInfo), len(mb.Trees))
+	}
+	m.classes = make([]*Model, k)
+	for c := range m.classes {
+		m.classes[c] = &Model{objective: m.objective, names: m.names, namesGiven: m.namesGiven,
+			schema: m.schema, baseMargin: m.baseMargin}
+	}
+	for i, c := range mb.TreeInfo {
+		if c < 0 || c >= k {
+			return nil, fmt.Errorf("%w: tree %d: class %d of %d", ErrFormat, i, c, k)
+		}
+		if err := m.classes[c].appendXGBTree(i, &mb.Trees[i], nf); err != nil {
+			return nil, err
+		}
+	}
+	for c, cm := range m.classes {
+		if err := cm.check(); err != nil {
+			return nil, fmt.Errorf("class %d: %w", c, err)
+		}
+	}
+	m.baseMargin = 0
+	return m, m.check()
 }
 
 // xgbBaseMargin parses base_score ("5E-1", or "[5E-1]" since 2.0) and

@@ -172,7 +172,7 @@ func TestImportXGBoostRejects(t *testing.T) {
 }
 
 func FuzzImportXGBoostJSON(f *testing.F) {
-	for _, name := range []string{"tiny"} {
+	for _, name := range []string{"tiny", "multiclass"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "xgboost", name+".json"))
 		if err != nil {
 			f.Fatal(err)
@@ -191,5 +191,8 @@ func FuzzImportXGBoostJSON(f *testing.F) {
 		}
 		row[0] = float32(math.NaN())
 		m.PredictRow(row, OutputValue)
+		if _, err := m.PredictRowClasses(row, nil, OutputValue); err != nil {
+			t.Errorf("PredictRowClasses: %v", err)
+		}
 	})
 }

@@ -89,6 +89,24 @@ def main():
                        max_depth=0, eta=0.3, reg_alpha=0.5, gamma=0.1), xgb.DMatrix(X, label=y), 10)
     write("lossguide", b, probe_rows(b, r, nf))
 
+    # Three classes by the sign pattern of z and x4; preds.csv holds the
+    # three margins, then the three probabilities.
+    c = np.where(z > 0.5, 2, np.where(np.nan_to_num(X[:, 4]) > 0, 1, 0)).astype(np.float32)
+    b = xgb.train(dict(common, objective="multi:softprob", num_class=3, max_depth=4, eta=0.3),
+                  xgb.DMatrix(X, label=c), 8)
+    write_multi("multiclass", b, probe_rows(b, r, nf))
+
+
+def write_multi(name, booster, X):
+    booster.save_model(name + ".json")
+    d = xgb.DMatrix(X, missing=np.nan)
+    margin = booster.predict(d, output_margin=True)
+    prob = booster.predict(d)
+    k = prob.shape[1]
+    np.savetxt(name + ".inputs.csv", X, fmt="%.9g", delimiter=",")
+    np.savetxt(name + ".preds.csv", np.column_stack([margin, prob]), fmt="%.9g", delimiter=",",
+               header=",".join([f"margin{i}" for i in range(k)] + [f"prob{i}" for i in range(k)]), comments="")
+
 
 if __name__ == "__main__":
     main()
