@@ -2,16 +2,20 @@
 // by side in one run, and writes bench/results/features.json:
 //
 //   - ingest: events/s through POST /v1/events/{stream} (batches of 100
-//     events of about 200 bytes, 16 clients, bodies prepared before the clock starts) and through the in-process API,
-//     against raw JetStream async publish of the same events from the same
-//     process, on the same embedded bus; alternated, repeated;
+//     events of about 200 bytes, 16 clients, bodies prepared before the
+//     clock starts) and through the in-process API, against raw JetStream
+//     async publish of the same events from the same process (with and
+//     without message ids), on the same embedded bus; in interleaved
+//     rounds, each starting with another method, with the process CPU
+//     time per event beside each rate;
 //   - freshness: event to feature visible online (ingest, JetStream, the
 //     features consumer, the embedded store), p50 and p99 at 5,000 events/s;
 //   - lookup: 1 entity × 50 features in process (embedded store) and
 //     through Redis, and 100 entities × 50 features through Redis;
 //   - rebuild: events/s of a replay of the stream into an empty store.
 //
-// The machine is shared: the table reports medians of the repeats and ratios.
+// The machine is shared: the table reports ratios measured side by side,
+// rates summed over rounds, and medians of repeats.
 package main
 
 import (
@@ -23,7 +27,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -37,7 +43,9 @@ func main() {
 
 type options struct {
 	out, redisURL      string
+	only, cpuProfile   string
 	repeats, events    int
+	rounds             int
 	freshness, lookups time.Duration
 }
 
@@ -59,24 +67,56 @@ func run(args []string) error {
 	fs.StringVar(&o.out, "out", "bench/results", "folder for features.json")
 	fs.StringVar(&o.redisURL, "redis", envOr("PLINTH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis for the Redis lookups; empty skips them")
 	fs.IntVar(&o.repeats, "repeats", 3, "repeats of each throughput measurement")
-	fs.IntVar(&o.events, "events", 100000, "events per ingest run and in the rebuild")
+	fs.IntVar(&o.events, "events", 100000, "events in the rebuild, and per ingest method over all rounds")
+	fs.IntVar(&o.rounds, "rounds", 10, "interleaved rounds of the ingest methods")
 	fs.DurationVar(&o.freshness, "freshness", 10*time.Second, "length of the freshness run at 5,000 events/s")
 	fs.DurationVar(&o.lookups, "lookups", 3*time.Second, "time spent on each lookup measurement")
+	fs.StringVar(&o.only, "only", "", "comma-separated steps to run (ingest, freshness, lookups, rebuild); empty runs all and writes features.json, otherwise the table is only printed")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if o.cpuProfile != "" {
+		stop, err := startProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ctx := context.Background()
 	var results []Result
-	steps := []func(context.Context, options) ([]Result, error){benchIngest, benchFreshness, benchLookups, benchRebuild}
+	steps := []struct {
+		name string
+		fn   func(context.Context, options) ([]Result, error)
+	}{{"ingest", benchIngest}, {"freshness", benchFreshness}, {"lookups", benchLookups}, {"rebuild", benchRebuild}}
 	for _, step := range steps {
-		rs, err := step(ctx, o)
+		if o.only != "" && !slices.Contains(strings.Split(o.only, ","), step.name) {
+			continue
+		}
+		rs, err := step.fn(ctx, o)
 		if err != nil {
 			return err
 		}
 		results = append(results, rs...)
 	}
 	printTable(os.Stdout, results)
+	if o.only != "" {
+		return nil
+	}
 	return write(filepath.Join(o.out, "features.json"), results)
+}
+
+// startProfile starts a CPU profile into path; the returned function ends it.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func envOr(k, def string) string {
