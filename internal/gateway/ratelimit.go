@@ -111,13 +111,20 @@ const maxLocalBuckets = 100_000
 // LocalLimiter keeps token buckets in process (golang.org/x/time/rate).
 type LocalLimiter struct {
 	mu      sync.Mutex
-	buckets map[BucketKey]*rate.Limiter
+	buckets map[BucketKey]localBucket
 	now     func() time.Time
+}
+
+// localBucket is a bucket with the Limit it was made for, so checking
+// that the limit still holds does not take the bucket's own lock.
+type localBucket struct {
+	lim *rate.Limiter
+	l   Limit
 }
 
 // NewLocalLimiter returns an empty in-process limiter.
 func NewLocalLimiter() *LocalLimiter {
-	return &LocalLimiter{buckets: map[BucketKey]*rate.Limiter{}, now: time.Now}
+	return &LocalLimiter{buckets: map[BucketKey]localBucket{}, now: time.Now}
 }
 
 // Allow implements RateLimiter.
@@ -138,14 +145,14 @@ func (l *LocalLimiter) bucket(key BucketKey, lim Limit) *rate.Limiter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
-	if !ok || b.Burst() != lim.Burst || float64(b.Limit()) != lim.Rate {
+	if !ok || b.l != lim {
 		if len(l.buckets) >= maxLocalBuckets {
-			l.buckets = map[BucketKey]*rate.Limiter{}
+			l.buckets = map[BucketKey]localBucket{}
 		}
-		b = rate.NewLimiter(rate.Limit(lim.Rate), lim.Burst)
+		b = localBucket{lim: rate.NewLimiter(rate.Limit(lim.Rate), lim.Burst), l: lim}
 		l.buckets[key] = b
 	}
-	return b
+	return b.lim
 }
 
 // gcraScript is a generic cell rate algorithm: one key per bucket holding

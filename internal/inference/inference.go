@@ -83,6 +83,8 @@ type Service struct {
 	testRuntime func(registry.Version) (runtime, *signature, bool)
 	// now stamps logged predictions; time.Now unless WithClock.
 	now func() time.Time
+	// epoch anchors monoNow.
+	epoch time.Time
 }
 
 // Option configures a Service beyond its Config.
@@ -112,7 +114,7 @@ func New(cfg Config, reg Registry, b *bus.Bus, features FeatureStore, logger *sl
 		cfg: cfg, logger: logger, registry: reg, bus: b, features: features,
 		metrics: newMetrics(promReg), idPrefix: hex.EncodeToString(prefix[:]) + "-",
 		shadowQ: make(chan *shadowJob, cfg.ShadowQueue), dirty: map[string][]int64{}, kick: make(chan struct{}, 1),
-		httpClient: &http.Client{Timeout: 30 * time.Second}, now: time.Now,
+		httpClient: &http.Client{Timeout: 30 * time.Second}, now: time.Now, epoch: time.Now(),
 	}
 	for _, o := range opts {
 		o(s)

@@ -82,9 +82,9 @@ func (s *Service) predict(ctx context.Context, e *modelEntry, c *call, fill fill
 	if err := fill(c, r.l); err != nil {
 		return r, err
 	}
-	start := time.Now()
+	start := s.monoNow()
 	err = s.run(ctx, r.l, c)
-	took := time.Since(start)
+	took := s.monoNow() - start
 	r.l.m.requests[r.arm].Inc()
 	r.l.m.latency.Observe(took.Seconds())
 	if err != nil {
@@ -137,6 +137,11 @@ func (s *Service) run(ctx context.Context, l *loaded, c *call) error {
 	l.m.batch.Observe(float64(c.n))
 	return err
 }
+
+// monoNow is a monotonic reading for timing a model call: one clock read
+// where time.Now takes two (wall and monotonic), which shows on the
+// request path of a VM whose clock reads cost about 50 ns each.
+func (s *Service) monoNow() time.Duration { return time.Since(s.epoch) }
 
 // predictionID returns the request's id, or a new process-unique one
 // appended to dst.
