@@ -38,8 +38,8 @@ const (
 	recRate = 80
 	// recStaleDays of ratings, the first ones, are all the bad candidate
 	// learns from. Its holdout (their last fifth) lies before the range of
-	// any retrain after the drift (30 days back from about day 80), so the
-	// champion's figures on it are honest: it never trained on them.
+	// any retrain after the drift (20 days back from day 73 or later), so
+	// the champion's figures on it are honest: it never trained on them.
 	recStaleDays = 40
 	// recChunk is the event time between two looks at the platform.
 	recChunk = 6 * time.Hour
