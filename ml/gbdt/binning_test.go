@@ -113,3 +113,37 @@ func TestSortFloats(t *testing.T) {
 		}
 	}
 }
+
+func TestAccumulateKernelsAgree(t *testing.T) {
+	// The slot-matrix kernel (small data) and the bin-plus-offset kernel
+	// (large data) must build identical histograms, block by block.
+	x, _ := synthetic(t, 3001, 7, 9)
+	pl := newPool(1)
+	defer pl.close()
+	bn, cols := newBinner(x.Cols, 64, 1, pl)
+	bins := rowMajor(cols, pl)
+	hb := newHistBuilder(bins, bn, 7, pl)
+	if hb.slot16 == nil {
+		t.Fatal("no slot matrix for a small data set")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	gp := make([]gpair, 3001)
+	var rows []int32
+	for i := range gp {
+		gp[i] = gpair{float32(r.NormFloat64()), float32(r.Float64())}
+		if r.IntN(3) > 0 {
+			rows = append(rows, int32(i))
+		}
+	}
+	for _, blk := range [][2]int{{0, 7}, {2, 5}, {6, 7}} {
+		a, b := make([]hbin, bn.slots), make([]hbin, bn.slots)
+		hb.accumulate(a, rows, gp, blk[0], blk[1])
+		slots := hb.slot16
+		hb.slot16 = nil
+		hb.accumulate(b, rows, gp, blk[0], blk[1])
+		hb.slot16 = slots
+		if diff := cmp.Diff(b, a, cmp.AllowUnexported(hbin{})); diff != "" {
+			t.Errorf("features %v (-bins +slots):\n%s", blk, diff)
+		}
+	}
+}
