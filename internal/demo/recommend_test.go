@@ -119,7 +119,7 @@ func checkHitRates(t *testing.T, rep RecommendReport) {
 	}{
 		{fmt.Sprintf("first model's holdout HR@10 %.3f ≥ 0.3", rep.Holdout[rep.First]), rep.Holdout[rep.First] >= 0.3},
 		{fmt.Sprintf("first model's live HR@10 before the drift %.3f ≥ 0.3", lv.BeforeDrift), lv.BeforeDrift >= 0.3},
-		{fmt.Sprintf("champion's live HR@10 at the retrain request %.3f < the SLO's 0.2", lv.Decayed), lv.Decayed < 0.2},
+		{fmt.Sprintf("champion's live HR@10 at the retrain request %.3f < the SLO's 0.15", lv.Decayed), lv.Decayed < 0.15},
 		{fmt.Sprintf("retrain's canary HR@10 %.3f > the old champion's %.3f", lv.RetrainVerdict.ChallengerValue, lv.RetrainVerdict.ChampionValue),
 			lv.RetrainVerdict.Decision == wire.VerdictPromote && lv.RetrainVerdict.ChallengerValue > lv.RetrainVerdict.ChampionValue},
 		{fmt.Sprintf("stale candidate's canary HR@10 %.3f < the champion's %.3f − 0.03", lv.BadVerdict.ChallengerValue, lv.BadVerdict.ChampionValue),
