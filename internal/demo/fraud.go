@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -134,19 +133,15 @@ func (r *fraudRun) startPlatform(ctx context.Context) (stop func() error, err er
 	if err != nil {
 		return nil, err
 	}
-	logger := r.opts.Logger
-	if logger == nil {
-		f, err := os.OpenFile(filepath.Join(r.opts.DataDir, "plinth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			if err != nil {
-				f.Close()
-			}
-		}()
-		logger = slog.New(slog.NewJSONHandler(f, nil))
+	logger, closeLog, err := openLogger(r.opts.Logger, r.opts.DataDir)
+	if err != nil {
+		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			closeLog()
+		}
+	}()
 	// The simulated world depends on its seed and the hour of day, so a
 	// start at midnight replays the same transactions on every run.
 	r.start = time.Now().UTC().Truncate(24 * time.Hour)
@@ -162,7 +157,11 @@ func (r *fraudRun) startPlatform(ctx context.Context) (stop func() error, err er
 	r.replay = fraud.NewReplay(sim, newPlatform(a, logger))
 	a.EventClock = r.replay.Now
 	r.app = a
-	return runApp(ctx, a)
+	stopApp, err := runApp(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return func() error { defer closeLog(); return stopApp() }, nil
 }
 
 // FraudWorld is the demo's world: 300 cards, a fraud rate near 12 %, labels

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -87,4 +89,17 @@ func (p *platform) Predict(ctx context.Context, model, entity string) (fraud.Sco
 		return fraud.Scored{}, fmt.Errorf("predict %s: %w", model, err)
 	}
 	return fraud.Scored{ID: out.ID, Version: out.Version, Arm: out.Arm, Score: out.Score}, nil
+}
+
+// openLogger returns given, or a logger of JSON lines to dataDir/plinth.log
+// with the function that closes its file.
+func openLogger(given *slog.Logger, dataDir string) (*slog.Logger, func(), error) {
+	if given != nil {
+		return given, func() {}, nil
+	}
+	f, err := os.OpenFile(filepath.Join(dataDir, "plinth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(slog.NewJSONHandler(f, nil)), func() { _ = f.Close() }, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -161,7 +160,7 @@ func (r *recommendRun) startPlatform(ctx context.Context) (stop func() error, er
 	if err != nil {
 		return nil, err
 	}
-	logger, closeLog, err := r.logger()
+	logger, closeLog, err := openLogger(r.opts.Logger, r.opts.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -179,18 +178,6 @@ func (r *recommendRun) startPlatform(ctx context.Context) (stop func() error, er
 		return nil, err
 	}
 	return func() error { defer closeLog(); return stopApp() }, nil
-}
-
-// logger is opts.Logger, or JSON lines to DataDir/plinth.log.
-func (r *recommendRun) logger() (*slog.Logger, func(), error) {
-	if r.opts.Logger != nil {
-		return r.opts.Logger, func() {}, nil
-	}
-	f, err := os.OpenFile(filepath.Join(r.opts.DataDir, "plinth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, nil, err
-	}
-	return slog.New(slog.NewJSONHandler(f, nil)), func() { _ = f.Close() }, nil
 }
 
 // bootstrap declares the model and its gate and replays the first days
