@@ -44,7 +44,17 @@ func (s *Service) newConsumer(ctx context.Context, v *view.View) (*viewConsumer,
 		return nil, fmt.Errorf("view %q: online position: %w", v.Name, err)
 	}
 	if local {
-		// The store's snapshot is the truth: resume just after it.
+		// The store's snapshot is the online truth, and the consumer's ack
+		// floor the offline one (an event is acknowledged once its offline
+		// segment is written): resume just after the older of the two, so
+		// that a crash between a snapshot and the next offline flush loses
+		// nothing from the offline log. The online store ignores what it
+		// applied already; training sets drop duplicate sequences.
+		if floor, ok, err := ackFloor(ctx, b.JetStream(), stream, cfg.Durable); err != nil {
+			return nil, fmt.Errorf("view %q: read consumer: %w", v.Name, err)
+		} else if ok {
+			pos = min(pos, floor)
+		}
 		err := b.JetStream().DeleteConsumer(ctx, stream, cfg.Durable)
 		if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			return nil, fmt.Errorf("view %q: reset consumer: %w", v.Name, err)
@@ -58,6 +68,19 @@ func (s *Service) newConsumer(ctx context.Context, v *view.View) (*viewConsumer,
 		return nil, fmt.Errorf("view %q: create consumer: %w", v.Name, err)
 	}
 	return &viewConsumer{s: s, v: v, cons: cons, offline: newOfflineLog(s, v)}, nil
+}
+
+// ackFloor returns the stream sequence up to which the durable consumer
+// has every message acknowledged, and false when it does not exist.
+func ackFloor(ctx context.Context, js jetstream.JetStream, stream, durable string) (uint64, bool, error) {
+	c, err := js.Consumer(ctx, stream, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return c.CachedInfo().AckFloor.Stream, true, nil
 }
 
 // run consumes until ctx is done, then writes what waits for the offline

@@ -438,3 +438,30 @@ func TestOfflineSegments(t *testing.T) {
 		t.Errorf("partitions %v, want 3", parts)
 	}
 }
+
+// TestRestartAfterSnapshotKeepsTheOfflineLog: the embedded store's
+// snapshot holds events whose offline segment was never written (the blob
+// store was down until the process stopped); after the restart the
+// offline log gets them all, and the online counts stay exact.
+func TestRestartAfterSnapshotKeepsTheOfflineLog(t *testing.T) {
+	e := newEnv(t, bustest.Embedded(t))
+	snap := t.TempDir()
+	down := &flakyBlobs{Store: e.blobs}
+	down.fail.Store(1 << 30)
+	svc, stop := e.startWith(t, down, nil, "", snap)
+	e.send(t, "s", 100, 3)
+	waitCount(t, svc, 3, 100)
+	stop() // snapshots the store; the offline flush fails
+	if n := offlineEvents(t, e.blobs); n != 0 {
+		t.Fatalf("offline log holds %d events before the restart, want 0", n)
+	}
+	restarted, _ := e.start(t, nil, "", snap)
+	deadline := time.Now().Add(15 * time.Second)
+	for offlineEvents(t, e.blobs) < 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("offline log holds %d events after the restart, want 100", offlineEvents(t, e.blobs))
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
+	}
+	waitCount(t, restarted, 3, 100)
+}
