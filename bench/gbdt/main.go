@@ -88,9 +88,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.python, "python", "/usr/bin/python3", "python with xgboost 1.7")
 	fs.StringVar(&cfg.peer, "peer", "bench/peers/xgb_gbdt.py", "peer script")
 	fs.StringVar(&cfg.out, "out", "bench/results/gbdt.json", "results file")
-	fs.IntVar(&cfg.predictReps, "predict-reps", 3, "batch predict repetitions (best kept)")
+	fs.IntVar(&cfg.predictReps, "predict-reps", 5, "batch predict repetitions (best kept)")
 	fs.Float64Var(&cfg.baseScore, "base-score", 0.5, "Plinth's base_score (XGBoost 1.7's default is 0.5; 0 = mean label)")
-	fs.IntVar(&cfg.reps, "reps", 3, "training runs per side, alternating; the fastest is kept")
+	fs.IntVar(&cfg.reps, "reps", 5, "training runs per side, alternating; the fastest is kept")
 	fs.IntVar(&cfg.bigReps, "big-reps", 1, "training runs per side on sets over 200,000 train rows")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
