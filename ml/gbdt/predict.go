@@ -185,88 +185,99 @@ func (m *Model) PredictFrame(x *frame.Frame, dst []float64, out Output) ([]float
 	return dst, nil
 }
 
-// scoreBlock writes the margins of the row-major rows in buf into acc.
-// It walks the trees four at a time over the whole block, two rows at a
-// time: the four trees' nodes then stay in the first-level cache while
-// the block's rows pass through them, instead of every row streaming the
-// whole forest from further out. Each row still adds its leaves in tree
-// order, so the sums are those of margin, bit for bit.
+// scoreBlock writes the margins of the row-major rows in buf into acc, two
+// rows at a time.
 func (m *Model) scoreBlock(buf []float32, nf int, acc []float32) {
-	var fin [predictBlock]bool
-	for i := range acc {
-		acc[i] = m.baseMargin
-		fin[i] = finite(buf[i*nf : (i+1)*nf])
+	i := 0
+	for ; i+1 < len(acc); i += 2 {
+		r0, r1 := buf[i*nf:(i+1)*nf], buf[(i+1)*nf:(i+2)*nf]
+		if finite(r0) && finite(r1) {
+			acc[i], acc[i+1] = m.margin2(r0, r1)
+		} else {
+			acc[i], acc[i+1] = m.margin2Missing(r0, r1)
+		}
 	}
+	if i < len(acc) {
+		acc[i] = m.margin(buf[i*nf : (i+1)*nf])
+	}
+}
+
+// margin2 is margin for two finite rows at once: eight walks in flight.
+func (m *Model) margin2(r0, r1 []float32) (float32, float32) {
 	nodes, roots, depth, out := m.nodes, m.roots, m.depth[:len(m.roots)], m.out
+	s0, s1 := m.baseMargin, m.baseMargin
 	t := 0
 	for ; t+4 <= len(roots); t += 4 {
-		tr := [4]int32{roots[t], roots[t+1], roots[t+2], roots[t+3]}
-		d := max(depth[t], depth[t+1], depth[t+2], depth[t+3])
-		i := 0
-		for ; i+1 < len(acc); i += 2 {
-			r0, r1 := buf[i*nf:(i+1)*nf], buf[(i+1)*nf:(i+2)*nf]
-			var l0, l1 [4]int32
-			if fin[i] && fin[i+1] {
-				l0, l1 = walk4x2(nodes, tr, d, r0, r1)
-			} else {
-				l0, l1 = walk4x2Missing(nodes, tr, d, r0, r1)
-			}
-			acc[i] += out[l0[0]]
-			acc[i] += out[l0[1]]
-			acc[i] += out[l0[2]]
-			acc[i] += out[l0[3]]
-			acc[i+1] += out[l1[0]]
-			acc[i+1] += out[l1[1]]
-			acc[i+1] += out[l1[2]]
-			acc[i+1] += out[l1[3]]
+		a, b, c, d := roots[t], roots[t+1], roots[t+2], roots[t+3]
+		e, f, g, h := a, b, c, d
+		for range max(depth[t], depth[t+1], depth[t+2], depth[t+3]) {
+			a = stepFinite(&nodes[a], r0)
+			e = stepFinite(&nodes[e], r1)
+			b = stepFinite(&nodes[b], r0)
+			f = stepFinite(&nodes[f], r1)
+			c = stepFinite(&nodes[c], r0)
+			g = stepFinite(&nodes[g], r1)
+			d = stepFinite(&nodes[d], r0)
+			h = stepFinite(&nodes[h], r1)
 		}
-		if i < len(acc) {
-			row := buf[i*nf : (i+1)*nf]
-			for k := range 4 {
-				acc[i] += m.tree(t+k, row)
-			}
-		}
+		s0 += out[a]
+		s0 += out[b]
+		s0 += out[c]
+		s0 += out[d]
+		s1 += out[e]
+		s1 += out[f]
+		s1 += out[g]
+		s1 += out[h]
 	}
 	for ; t < len(roots); t++ {
-		for i := range acc {
-			acc[i] += m.tree(t, buf[i*nf:(i+1)*nf])
+		i, j := roots[t], roots[t]
+		for range depth[t] {
+			i = stepFinite(&nodes[i], r0)
+			j = stepFinite(&nodes[j], r1)
 		}
+		s0 += out[i]
+		s1 += out[j]
 	}
+	return s0, s1
 }
 
-// walk4x2 walks four trees (roots tr, d steps) for two finite rows at
-// once, eight independent chains, and returns the leaves reached.
-func walk4x2(nodes []node, tr [4]int32, d int32, r0, r1 []float32) (l0, l1 [4]int32) {
-	a, b, c, e := tr[0], tr[1], tr[2], tr[3]
-	f, g, h, k := a, b, c, e
-	for range d {
-		a = stepFinite(&nodes[a], r0)
-		f = stepFinite(&nodes[f], r1)
-		b = stepFinite(&nodes[b], r0)
-		g = stepFinite(&nodes[g], r1)
-		c = stepFinite(&nodes[c], r0)
-		h = stepFinite(&nodes[h], r1)
-		e = stepFinite(&nodes[e], r0)
-		k = stepFinite(&nodes[k], r1)
+// margin2Missing is margin2 for rows that may hold NaN or ±Inf.
+func (m *Model) margin2Missing(r0, r1 []float32) (float32, float32) {
+	nodes, roots, depth, out := m.nodes, m.roots, m.depth[:len(m.roots)], m.out
+	s0, s1 := m.baseMargin, m.baseMargin
+	t := 0
+	for ; t+4 <= len(roots); t += 4 {
+		a, b, c, d := roots[t], roots[t+1], roots[t+2], roots[t+3]
+		e, f, g, h := a, b, c, d
+		for range max(depth[t], depth[t+1], depth[t+2], depth[t+3]) {
+			a = stepMissing(&nodes[a], r0)
+			e = stepMissing(&nodes[e], r1)
+			b = stepMissing(&nodes[b], r0)
+			f = stepMissing(&nodes[f], r1)
+			c = stepMissing(&nodes[c], r0)
+			g = stepMissing(&nodes[g], r1)
+			d = stepMissing(&nodes[d], r0)
+			h = stepMissing(&nodes[h], r1)
+		}
+		s0 += out[a]
+		s0 += out[b]
+		s0 += out[c]
+		s0 += out[d]
+		s1 += out[e]
+		s1 += out[f]
+		s1 += out[g]
+		s1 += out[h]
 	}
-	return [4]int32{a, b, c, e}, [4]int32{f, g, h, k}
-}
-
-// walk4x2Missing is walk4x2 for rows that may hold NaN or ±Inf.
-func walk4x2Missing(nodes []node, tr [4]int32, d int32, r0, r1 []float32) (l0, l1 [4]int32) {
-	a, b, c, e := tr[0], tr[1], tr[2], tr[3]
-	f, g, h, k := a, b, c, e
-	for range d {
-		a = stepMissing(&nodes[a], r0)
-		f = stepMissing(&nodes[f], r1)
-		b = stepMissing(&nodes[b], r0)
-		g = stepMissing(&nodes[g], r1)
-		c = stepMissing(&nodes[c], r0)
-		h = stepMissing(&nodes[h], r1)
-		e = stepMissing(&nodes[e], r0)
-		k = stepMissing(&nodes[k], r1)
+	for ; t < len(roots); t++ {
+		i, j := roots[t], roots[t]
+		for range depth[t] {
+			i = stepMissing(&nodes[i], r0)
+			j = stepMissing(&nodes[j], r1)
+		}
+		s0 += out[i]
+		s1 += out[j]
 	}
-	return [4]int32{a, b, c, e}, [4]int32{f, g, h, k}
+	return s0, s1
 }
 
 // checkFrame verifies x has the model's features in order.
