@@ -111,9 +111,15 @@ func scoreSig(features []string, platform string) *signature {
 	return newSignature(inputFeatures, dtFP32, features, platform, outputSpec{outputScore, dtFP32, 1})
 }
 
-func gbdtRuntime(m *gbdt.Model, platform string) (runtime, *signature) {
+// gbdtRuntime serves a tree model's one score. Multiclass models, whose
+// answer is a vector of class probabilities, are refused rather than
+// served as their likeliest class index.
+func gbdtRuntime(m *gbdt.Model, platform string) (runtime, *signature, error) {
+	if k := m.NumClass(); k > 1 {
+		return nil, nil, fmt.Errorf("a multiclass tree model (%d classes) has no single score to serve; inference serves binary and regression trees", k)
+	}
 	return scorer{m.NumFeatures(), func(row []float32) (float64, error) { return m.PredictRow(row, gbdt.OutputValue) }},
-		scoreSig(m.FeatureNames(), platform)
+		scoreSig(m.FeatureNames(), platform), nil
 }
 
 // topK serves an MF model: a row is one user index; the outputs are the k
@@ -246,8 +252,7 @@ func (s *Service) loadRuntime(ctx context.Context, v registry.Version) (runtime,
 		if err != nil {
 			return nil, nil, fmt.Errorf("artifact %s: %w", v.ArtifactSHA256, err)
 		}
-		rt, sig := gbdtRuntime(m, "xgboost_json")
-		return rt, sig, nil
+		return gbdtRuntime(m, "xgboost_json")
 	case registry.FormatPlinth, "":
 		data, err := s.readArtifact(ctx, v)
 		if err != nil {
@@ -273,8 +278,7 @@ func nativeRuntime(data []byte, tags map[string]string) (runtime, *signature, er
 		if err != nil {
 			return nil, nil, err
 		}
-		rt, sig := gbdtRuntime(m, "plinth_gbdt")
-		return rt, sig, nil
+		return gbdtRuntime(m, "plinth_gbdt")
 	case linear.Kind:
 		m, _, err := linear.Load(r)
 		if err != nil {
