@@ -1,5 +1,6 @@
 // Package demo runs a product's whole loop in one process on embedded
-// defaults: `plinth demo fraud`. It starts every target of the platform
+// defaults: `plinth demo fraud` (card fraud, simulated) and `plinth demo
+// recommend` (MovieLens ratings). It starts every target of the platform
 // on a data directory, writes the product's declarations (stream schema,
 // feature views, monitor rules, gate) there, and drives the product's
 // replay in accelerated time through phases, each with an expected
