@@ -59,6 +59,7 @@ func Load(r io.Reader, lim artifact.Limits) (*Model, artifact.Header, error) {
 		return nil, h, err
 	}
 	m.params = h.Params
+	m.seal()
 	return m, h, nil
 }
 

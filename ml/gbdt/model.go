@@ -54,6 +54,7 @@ type Model struct {
 	bestRound  int       // rounds kept (early stopping), 0 if not used
 	params     map[string]string
 	classes    []*Model // multiclass: one margin model per class; nil otherwise
+	compact    *compact // the forest laid out for prediction, or nil (see seal)
 }
 
 // NumFeatures returns how many values a row must have.
@@ -195,6 +196,16 @@ func treeDepth(nodes []node, base int32) int32 {
 		d[l], d[l+1] = d[i]+1, d[i]+1
 	}
 	return deepest
+}
+
+// seal finishes a model whose trees are all in place: it lays the forest
+// out for prediction (see compact), in every class of a multiclass model.
+// A model's trees must not change after seal.
+func (m *Model) seal() {
+	for _, c := range m.classes {
+		c.seal()
+	}
+	m.compact = newCompact(m)
 }
 
 // truncate keeps the first k rounds' trees.

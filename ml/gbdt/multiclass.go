@@ -192,6 +192,7 @@ func trainMulti(ctx context.Context, train Data, valid *Data, p Params) (*Model,
 		}
 	}
 	t.finishValid()
+	t.model.seal()
 	return t.model, nil
 }
 

@@ -165,6 +165,10 @@ func (m *Model) PredictFrame(x *frame.Frame, dst []float64, out Output) ([]float
 	}
 	n, nf := x.NumRows(), x.NumCols()
 	dst = append(dst[:0], make([]float64, n)...)
+	if m.compact != nil {
+		m.predictCompact(x, dst, out)
+		return dst, nil
+	}
 	buf := make([]float32, predictBlock*nf)
 	var acc [predictBlock]float32
 	for start := 0; start < n; start += predictBlock {
@@ -183,6 +187,25 @@ func (m *Model) PredictFrame(x *frame.Frame, dst []float64, out Output) ([]float
 		}
 	}
 	return dst, nil
+}
+
+// predictCompact is PredictFrame on the compact forest: dst has a slot
+// per row.
+func (m *Model) predictCompact(x *frame.Frame, dst []float64, out Output) {
+	c := m.compact
+	b := c.newBuf()
+	for start := 0; start < len(dst); start += compactBlock {
+		nb := min(compactBlock, len(dst)-start)
+		c.load(b, x.Cols, start, nb)
+		c.scoreBlock(b, nb, m.baseMargin)
+		for i := range nb {
+			s := b.acc[i/compactGroup][i%compactGroup]
+			if out == OutputValue {
+				s = m.transform(s)
+			}
+			dst[start+i] = float64(s)
+		}
+	}
 }
 
 // scoreBlock writes the margins of the row-major rows in buf into acc, two

@@ -99,6 +99,7 @@ func Train(ctx context.Context, train Data, valid *Data, p Params) (*Model, erro
 		}
 	}
 	t.finishValid()
+	t.model.seal()
 	return t.model, nil
 }
 

@@ -105,7 +105,12 @@ func ImportXGBoostJSON(r io.Reader, maxBytes int64) (*Model, error) {
 	if err := json.Unmarshal(data, &x); err != nil {
 		return nil, fmt.Errorf("%w: xgboost json: %v", ErrFormat, err)
 	}
-	return x.toModel()
+	m, err := x.toModel()
+	if err != nil {
+		return nil, err
+	}
+	m.seal()
+	return m, nil
 }
 
 // toModel checks the learner's parameters and converts every tree.
