@@ -65,7 +65,7 @@ func TestCompactMatchesFlat(t *testing.T) {
 		{GrowDepthwise, 3, 0, true},
 		{GrowDepthwise, 6, 0, true},
 		{GrowDepthwise, 8, 0, true},
-		{GrowLossguide, 5, 12, true}, // lopsided trees, padded
+		{GrowLossguide, 5, 12, true},  // lopsided trees, padded
 		{GrowLossguide, 8, 12, false}, // padding would quadruple them
 		{GrowDepthwise, 10, 0, false},
 		{GrowLossguide, 0, 40, false}, // depth unbounded
