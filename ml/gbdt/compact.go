@@ -3,9 +3,9 @@ package gbdt
 import "math"
 
 // compact is a model's forest laid out for prediction: every tree padded
-// to a complete binary tree of the forest's greatest depth and stored in
-// heap order, so that node i's children are 2i+1 and 2i+2, no child
-// pointers are loaded, and every walk is the same depth steps long.
+// to a complete binary tree of its own depth and stored in heap order, so
+// that node i's children are 2i+1 and 2i+2, no child pointers are loaded,
+// and every walk of a tree is the same number of steps long.
 //
 // Missing values cost nothing per step: a row is presented doubled, value
 // f being x[f] with NaN replaced by +Inf and value nf+f being x[f] with
@@ -17,15 +17,16 @@ import "math"
 // compacted. Padding splits have a NaN threshold, which sends every value
 // left, where the padded leaf's value sits.
 //
-// A tree's nodes and leaves each take 1<<depth entries (the last node
-// entry is unused); both arrays carry maxCompactNodes entries of padding
-// at the end so that every tree can be viewed as a fixed-size array,
-// whose index the compiler need not check.
+// Tree t of depth d (at least 1) takes 1<<d node entries (the last one
+// unused) and 1<<d leaves, from offset at[t] in both arrays; both carry
+// maxCompactNodes entries of padding at the end so that every tree can be
+// viewed as a fixed-size array, whose index the compiler need not check.
 type compact struct {
-	depth  int
 	nf     int
-	nodes  []cnode   // tree t's splits at [t<<depth, (t+1)<<depth)
-	leaves []float32 // tree t's leaves at [t<<depth, (t+1)<<depth), left to right
+	at     []int32   // tree t's first entry in nodes and leaves
+	depth  []uint8   // tree t's depth
+	nodes  []cnode   // splits, heap order
+	leaves []float32 // leaves, left to right
 }
 
 // cnode is one split of a compact tree: a row goes right when
@@ -64,14 +65,20 @@ func newCompact(m *Model) *compact {
 	if len(m.roots) == 0 || nf > maxCompactFeatures {
 		return nil
 	}
-	depth := int32(1)
-	for _, d := range m.depth {
-		depth = max(depth, d)
+	c := &compact{nf: nf, at: make([]int32, len(m.roots)), depth: make([]uint8, len(m.roots))}
+	size := 0
+	for t := range m.roots {
+		d := max(1, m.depth[t])
+		if d > maxCompactDepth {
+			return nil
+		}
+		c.at[t], c.depth[t] = int32(size), uint8(d)
+		size += 1 << d
 	}
 	// Padding multiplies a lopsided tree's size: a forest that would grow
 	// past maxCompactGrowth times its nodes (plus a little) stays flat, so
 	// a hostile file cannot make it take much more memory than it has.
-	if depth > maxCompactDepth || len(m.roots)<<depth > maxCompactGrowth*len(m.nodes)+maxCompactNodes {
+	if size > maxCompactGrowth*len(m.nodes)+maxCompactNodes {
 		return nil
 	}
 	for _, n := range m.nodes {
@@ -79,27 +86,25 @@ func newCompact(m *Model) *compact {
 			return nil
 		}
 	}
-	c := &compact{depth: int(depth), nf: nf}
-	size := 1 << c.depth
-	c.nodes = make([]cnode, len(m.roots)*size+maxCompactNodes)
-	c.leaves = make([]float32, len(m.roots)*size+maxCompactNodes)
+	c.nodes = make([]cnode, size+maxCompactNodes)
+	c.leaves = make([]float32, size+maxCompactNodes)
 	for t, root := range m.roots {
-		c.fill(m, t*size, root, 0, 0)
+		c.fill(m, int(c.at[t]), int(c.depth[t]), root, 0, 0)
 	}
 	return c
 }
 
 // fill places flat node i of m, and its subtree, at heap index h and
-// level l of the compact tree whose entries start at base.
-func (c *compact) fill(m *Model, base int, i int32, h, l int) {
-	if l == c.depth {
-		c.leaves[base+h-(1<<c.depth-1)] = m.out[i]
+// level l of the compact tree of depth d whose entries start at base.
+func (c *compact) fill(m *Model, base, d int, i int32, h, l int) {
+	if l == d {
+		c.leaves[base+h-(1<<d-1)] = m.out[i]
 		return
 	}
 	n := m.nodes[i]
 	if n.isLeaf() {
 		c.nodes[base+h] = cnode{thr: float32(math.NaN())}
-		c.fill(m, base, i, 2*h+1, l+1)
+		c.fill(m, base, d, i, 2*h+1, l+1)
 		return
 	}
 	f := int(n.feature & featureMask)
@@ -107,19 +112,18 @@ func (c *compact) fill(m *Model, base int, i int32, h, l int) {
 		f += c.nf
 	}
 	c.nodes[base+h] = cnode{thr: n.value, f: uint8(f)}
-	c.fill(m, base, n.left, 2*h+1, l+1)
-	c.fill(m, base, n.left+1, 2*h+2, l+1)
+	c.fill(m, base, d, n.left, 2*h+1, l+1)
+	c.fill(m, base, d, n.left+1, 2*h+2, l+1)
 }
 
 // numTrees returns how many trees c holds.
-func (c *compact) numTrees() int {
-	return (len(c.leaves) - maxCompactNodes) >> c.depth
-}
+func (c *compact) numTrees() int { return len(c.at) }
 
-// tree returns tree t's splits and leaves as fixed-size arrays.
-func (c *compact) tree(t int) (*[maxCompactNodes]cnode, *[maxCompactNodes]float32) {
-	at := t << c.depth
-	return (*[maxCompactNodes]cnode)(c.nodes[at:]), (*[maxCompactNodes]float32)(c.leaves[at:])
+// tree returns tree t's splits and leaves as fixed-size arrays, and its
+// depth.
+func (c *compact) tree(t int) (*[maxCompactNodes]cnode, *[maxCompactNodes]float32, int) {
+	at := c.at[t]
+	return (*[maxCompactNodes]cnode)(c.nodes[at:]), (*[maxCompactNodes]float32)(c.leaves[at:]), int(c.depth[t])
 }
 
 // right is 1 if row value x goes right at split n, else 0.
@@ -135,11 +139,11 @@ func right(n *cnode, x float32) uint {
 // eight independent walks that the CPU overlaps.
 func (c *compact) walkGroup(g *compactRows, acc *[compactGroup]float32, t0, t1 int) {
 	a0, a1, a2, a3, a4, a5, a6, a7 := acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
-	last := uint(1)<<(c.depth-1) - 1 // first heap index of the last split level
 	for t := t0; t < t1; t++ {
-		tn, tl := c.tree(t)
+		tn, tl, d := c.tree(t)
+		last := uint(1)<<(d-1) - 1 // first heap index of the last split level
 		var i0, i1, i2, i3, i4, i5, i6, i7 uint
-		for range c.depth - 1 {
+		for range d - 1 {
 			n0, n1, n2, n3 := &tn[i0&255], &tn[i1&255], &tn[i2&255], &tn[i3&255]
 			n4, n5, n6, n7 := &tn[i4&255], &tn[i5&255], &tn[i6&255], &tn[i7&255]
 			i0 = 2*i0 + 1 + right(n0, g[n0.f][0])

@@ -66,7 +66,7 @@ func TestCompactMatchesFlat(t *testing.T) {
 		{GrowDepthwise, 6, 0, true},
 		{GrowDepthwise, 8, 0, true},
 		{GrowLossguide, 5, 12, true},  // lopsided trees, padded
-		{GrowLossguide, 8, 12, false}, // padding would quadruple them
+		{GrowLossguide, 8, 12, false}, // compacted unless padding would quadruple them
 		{GrowDepthwise, 10, 0, false},
 		{GrowLossguide, 0, 40, false}, // depth unbounded
 	} {
