@@ -3,11 +3,15 @@
 bare net/http and grpc-go limits and FastAPI + XGBoost, in one run.
 
 Every server runs under `taskset -c 0`, every load generator under
-`taskset -c 1`, on 127.0.0.1 only. Each point: a warm-up, then REPEATS runs
-of DURATION seconds; the median run (by req/s) is reported, with the range.
+`taskset -c 1`, on 127.0.0.1 only. The servers compared with each other
+run at once and are measured in turn: at each concurrency a warm-up each,
+then REPEATS rounds of one DURATION-second run per server; the median run
+(by req/s) is reported, with the range. Then the hot swap and the memory
+checks.
 Writes bench/results/serving.json and prints a table. Called by run.sh.
 """
 import argparse
+import atexit
 import hashlib
 import json
 import os
@@ -45,8 +49,16 @@ def wait_http(url, timeout=60, headers=None):
     raise RuntimeError("not ready: " + url)
 
 
+# Every server this run starts, killed at exit if still running, so that a
+# failed run leaves nothing holding the ports for the next one.
+STARTED = []
+atexit.register(lambda: [p.kill() for p in STARTED if p.poll() is None])
+
+
 def start(cmd, **kw):
-    return subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    p = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    STARTED.append(p)
+    return p
 
 
 def stop(p):
@@ -117,22 +129,38 @@ def timed(fn, c, seconds, pid):
     return r
 
 
-def measure(name, proto, fn, args, pid):
+def row_of(name, proto, c, runs):
+    """The row of one server at one concurrency: the median run (by req/s)
+    with the range and the errors of all runs."""
+    runs = sorted(runs, key=lambda r: r["rps"])
+    med = runs[len(runs) // 2]
+    row = {"server": name, "protocol": proto, "concurrency": c, "rps": round(med["rps"], 1),
+           "p50_us": med["p50_us"], "p99_us": med["p99_us"], "errors": sum(r["errors"] for r in runs),
+           "rps_range": [round(runs[0]["rps"], 1), round(runs[-1]["rps"], 1)],
+           "server_cpu_pct": med["server_cpu_pct"], "cpu_user_us_per_req": med["cpu_user_us_per_req"],
+           "cpu_sys_us_per_req": med["cpu_sys_us_per_req"]}
+    print("  %-28s c=%-3d %9.0f req/s  p50 %7.0f us  p99 %8.0f us  cpu %5.1f%% = %5.1f user + %5.1f sys us/req  errors %d" % (
+        name, c, row["rps"], row["p50_us"] or 0, row["p99_us"] or 0, row["server_cpu_pct"],
+        row["cpu_user_us_per_req"] or 0, row["cpu_sys_us_per_req"] or 0, row["errors"]), flush=True)
+    return row
+
+
+def measure(group, args):
+    """Measures servers that are compared with each other, interleaved: at
+    each concurrency every server gets a warm-up, then the repeats go round
+    the servers (bare, plinth, ..., bare, plinth, ...), so that a slow
+    minute on the shared box falls on all of them rather than on whichever
+    ran then. group: (name, proto, fn(c, seconds), pid) tuples, all
+    servers running at once on core 0 (the idle ones cost nothing)."""
     rows = []
     for c in CONCURRENCY:
-        fn(c, args.warmup)
-        runs = [timed(fn, c, args.duration, pid) for _ in range(args.repeats)]
-        runs.sort(key=lambda r: r["rps"])
-        med = runs[len(runs) // 2]
-        row = {"server": name, "protocol": proto, "concurrency": c, "rps": round(med["rps"], 1),
-               "p50_us": med["p50_us"], "p99_us": med["p99_us"], "errors": sum(r["errors"] for r in runs),
-               "rps_range": [round(runs[0]["rps"], 1), round(runs[-1]["rps"], 1)],
-               "server_cpu_pct": med["server_cpu_pct"], "cpu_user_us_per_req": med["cpu_user_us_per_req"],
-               "cpu_sys_us_per_req": med["cpu_sys_us_per_req"]}
-        print("  %-28s c=%-3d %9.0f req/s  p50 %7.0f us  p99 %8.0f us  cpu %5.1f%% = %5.1f user + %5.1f sys us/req  errors %d" % (
-            name, c, row["rps"], row["p50_us"] or 0, row["p99_us"] or 0, row["server_cpu_pct"],
-            row["cpu_user_us_per_req"] or 0, row["cpu_sys_us_per_req"] or 0, row["errors"]), flush=True)
-        rows.append(row)
+        for _, _, fn, _ in group:
+            fn(c, args.warmup)
+        runs = {name: [] for name, _, _, _ in group}
+        for _ in range(args.repeats):
+            for name, _, fn, pid in group:
+                runs[name].append(timed(fn, c, args.duration, pid))
+        rows += [row_of(name, proto, c, runs[name]) for name, proto, _, _ in group]
     return rows
 
 
@@ -169,19 +197,20 @@ RATE_FLAGS = ["--ratelimit.read-rate=1000000", "--ratelimit.read-burst=1000",
               "--ratelimit.write-rate=1000000", "--ratelimit.write-burst=1000"]
 
 
-def start_plinth(args, tmp, auth_on):
+def start_plinth(args, tmp, auth_on, http_port, grpc_port):
     """plinth serve on core 0; with auth on, returns the bootstrap admin key
     (printed once on stdout) and a new API key with scope predict."""
     tag = "auth" if auth_on else "noauth"
     out_path = os.path.join(tmp, "plinth-%s.out" % tag)
     cmd = ["taskset", "-c", "0", os.path.join(args.bin, "plinth"), "serve", "--data.dir", os.path.join(tmp, "data-" + tag),
-           "--server.http-addr", "127.0.0.1:18600", "--server.grpc-addr", "127.0.0.1:18601",
+           "--server.http-addr", "127.0.0.1:%d" % http_port, "--server.grpc-addr", "127.0.0.1:%d" % grpc_port,
            "--inference.log-sample-rate", args.log_sample_rate, "--log.level", "warn"] + RATE_FLAGS
     if not auth_on:
         cmd.append("--auth.disabled")
     with open(out_path, "w") as out:
         p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
-    base = "http://127.0.0.1:18600"
+    STARTED.append(p)
+    base = "http://127.0.0.1:%d" % http_port
     wait_http(base + "/readyz")
     if not auth_on:
         return p, base, None, None
@@ -193,17 +222,72 @@ def start_plinth(args, tmp, auth_on):
     return p, base, admin, json.loads(b)["key"]
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """A process's resident set (or, with field VmHWM, its peak) in MB."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
 
 
-def hot_swap(base, admin, token, args, tmp, steady_p99):
-    """wrk at c=8 for the run's duration while the champion flips between
-    versions 1 and 2 ten times."""
-    result = {}
+def memory_split(args, tmp, grpcload_bin):
+    """RSS of the inference target as it deploys on its own: `plinth serve
+    --target=inference` against a registry process (which also runs the
+    embedded NATS server, with a listener, standing in for the JetStream
+    cluster). The inference process has the gateway with auth on (an API
+    key with scope predict, its own SQLite for keys), the rate limiter and
+    1% prediction logs; the registry is internal (--auth.disabled: the
+    registry client sends no credentials yet). It serves the 100-tree
+    model under load (wrk and grpcload at c=64), then loads ten 300-tree
+    models; RSS is read 1 s after the last is ready."""
+    reg = start([os.path.join(args.bin, "plinth"), "serve", "--target=registry", "--data.dir", os.path.join(tmp, "split-registry"),
+                 "--server.http-addr", "127.0.0.1:18610", "--server.grpc-addr", "127.0.0.1:18611", "--nats.listen", "127.0.0.1:18622",
+                 "--log.level", "warn", "--auth.disabled"])
+    rbase = "http://127.0.0.1:18610"
+    wait_http(rbase + "/readyz")
+    out_path = os.path.join(tmp, "plinth-inference.out")
+    cmd = ["taskset", "-c", "0", os.path.join(args.bin, "plinth"), "serve", "--target=inference", "--data.dir", os.path.join(tmp, "split-inference"),
+           "--server.http-addr", "127.0.0.1:18600", "--server.grpc-addr", "127.0.0.1:18601", "--nats.url", "nats://127.0.0.1:18622",
+           "--registry.addr", "127.0.0.1:18611", "--inference.log-sample-rate", args.log_sample_rate, "--log.level", "warn"] + RATE_FLAGS
+    with open(out_path, "w") as out:
+        inf = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+    STARTED.append(inf)
+    base = "http://127.0.0.1:18600"
+    try:
+        wait_http(base + "/readyz")
+        with open(out_path) as f:
+            admin = re.search(r"plk_[A-Za-z0-9_-]+", f.read()).group(0)
+        st, b = http("POST", base + "/v1/apikeys", json.dumps({"name": "bench", "scopes": ["predict"]}).encode(),
+                     bearer(admin, **{"Content-Type": "application/json"}))
+        assert st == 201, b
+        token = json.loads(b)["key"]
+        with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
+            register(rbase, None, "bench", f.read())
+        wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
+        load = [wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), 64, args.duration, tmp, token),
+                grpcload(grpcload_bin, "127.0.0.1:18601", "bench", os.path.join(tmp, "sample.json"), 64, args.duration, token)]
+        with open(os.path.join(tmp, "xgb300.json"), "rb") as f:
+            m300 = f.read()
+        for i in range(10):
+            register(rbase, None, "m300-%d" % i, m300)
+        for i in range(10):
+            wait_http(base + "/v2/models/m300-%d/ready" % i, headers=bearer(token))
+        time.sleep(1)
+        return {"rss_mb": round(rss_mb(inf.pid), 1), "peak_rss_mb": round(rss_mb(inf.pid, "VmHWM"), 1),
+                "registry_process_rss_mb": round(rss_mb(reg.pid), 1), "errors_under_load": sum(r["errors"] for r in load),
+                "measured": "plinth serve --target=inference --nats.url=<registry process's embedded NATS> --registry.addr=<registry process>, "
+                            "auth on; after wrk and grpcload at c=64 for %d s each on the 100-tree model, then ten 300-tree models loaded" % args.duration}
+    finally:
+        stop(inf)
+        stop(reg)
+
+
+def hot_swap(base, admin, token, args, tmp, steady_row_p99):
+    """wrk at c=8 for the run's duration, once steady and at once after it
+    with the champion flipping between versions 1 and 2 ten times; the p99
+    with swaps is compared with the adjacent steady run's (same process,
+    same shape, a minute apart), and with the c=8 row's for reference."""
+    steady = wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), 8, args.duration, tmp, token)
     def flip():
         time.sleep(1)
         for i in range(10):
@@ -213,9 +297,11 @@ def hot_swap(base, admin, token, args, tmp, steady_p99):
     t.start()
     r = wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), 8, args.duration, tmp, token)
     t.join()
-    result.update({"swaps": 10, "failed_requests": r["errors"], "rps": r["rps"], "p50_us": r["p50_us"], "p99_us": r["p99_us"],
-                   "steady_p99_us": steady_p99, "p99_ratio_vs_steady": round(r["p99_us"] / steady_p99, 2) if steady_p99 else None})
-    return result
+    return {"swaps": 10, "failed_requests": r["errors"], "rps": r["rps"], "p50_us": r["p50_us"], "p99_us": r["p99_us"],
+            "steady_p99_us": steady["p99_us"], "steady_rps": steady["rps"], "steady_failed_requests": steady["errors"],
+            "p99_ratio_vs_steady": round(r["p99_us"] / steady["p99_us"], 2) if steady["p99_us"] else None,
+            "steady_p99_us_c8_row": steady_row_p99,
+            "p99_ratio_vs_c8_row": round(r["p99_us"] / steady_row_p99, 2) if steady_row_p99 else None}
 
 
 def main():
@@ -234,55 +320,12 @@ def main():
     sample, oip = os.path.join(tmp, "sample.json"), os.path.join(tmp, "oip.json")
     rows, notes = [], {}
 
-    print("bare net/http + encoding/json (dot product)", flush=True)
-    p = start([os.path.join(args.bin, "httpdot"), "-addr", "127.0.0.1:18500"])
-    time.sleep(0.5)
-    rows += measure("bare-net/http", "rest", lambda c, d: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp), args, p.pid)
-    stop(p)
-
     grpcload_bin = os.path.join(args.bin, "grpcload")
-    swap, rss = None, None
-    for auth_on in (True, False):
-        sfx = "" if auth_on else "-noauth"
-        print("plinth (inference + registry, embedded stores), auth %s" % ("on: API key with scope predict" if auth_on else "off (--auth.disabled)"), flush=True)
-        p, base, admin, token = start_plinth(args, tmp, auth_on)
-        with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
-            register(base, admin, "bench", f.read(), versions=2)
-        wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
-        st, b = http("POST", base + "/v1/models/bench:predict", open(sample, "rb").read(), bearer(token, **{"Content-Type": "application/json"}))
-        assert st == 200, b
-        got = json.loads(b)["score"]
-        notes["score_check" + sfx] = {"plinth": got, "xgboost": trained["expected_score"]}
-        assert abs(got - trained["expected_score"]) < 1e-5, (got, trained)
-        rows += measure("plinth-v1-predict" + sfx, "rest", lambda c, d: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token), args, p.pid)
-        if auth_on:
-            rows += measure("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), args, p.pid)
-        rows += measure("plinth-oip-grpc" + sfx, "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18601", "bench", sample, c, d, token), args, p.pid)
-        if auth_on:
-            steady = next(r for r in rows if r["server"] == "plinth-v1-predict" and r["concurrency"] == 8)["p99_us"]
-            print("hot swap under load", flush=True)
-            swap = hot_swap(base, admin, token, args, tmp, steady)
-            print("  %s" % swap, flush=True)
-            print("memory: ten 300-tree models", flush=True)
-            with open(os.path.join(tmp, "xgb300.json"), "rb") as f:
-                m300 = f.read()
-            for i in range(10):
-                register(base, admin, "m300-%d" % i, m300)
-            for i in range(10):
-                wait_http(base + "/v2/models/m300-%d/ready" % i, headers=bearer(token))
-            time.sleep(1)
-            rss = rss_mb(p.pid)
-            print("  RSS %.1f MB" % rss, flush=True)
-        stop(p)
-
-    print("bare grpc-go unary (dot product)", flush=True)
-    p = start([os.path.join(args.bin, "grpcdot"), "-addr", "127.0.0.1:18501"])
-    time.sleep(0.5)
-    rows += measure("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), args, p.pid)
-    stop(p)
-
-    print("FastAPI + uvicorn (uvloop, httptools) + XGBoost", flush=True)
-    p = start(["/usr/bin/python3", os.path.join(root, "bench", "peers", "fastapi_xgb.py"), os.path.join(tmp, "xgb100.json"), "18502"])
+    print("starting: bare net/http + encoding/json and bare grpc-go (dot product); FastAPI + uvicorn (uvloop, httptools) + XGBoost; "
+          "plinth (all targets, embedded stores) with auth on (an API key with scope predict) and with --auth.disabled", flush=True)
+    bare_http = start([os.path.join(args.bin, "httpdot"), "-addr", "127.0.0.1:18500"])
+    bare_grpc = start([os.path.join(args.bin, "grpcdot"), "-addr", "127.0.0.1:18501"])
+    fastapi = start(["/usr/bin/python3", os.path.join(root, "bench", "peers", "fastapi_xgb.py"), os.path.join(tmp, "xgb100.json"), "18502"])
     deadline = time.time() + 60
     while True:
         try:
@@ -293,8 +336,63 @@ def main():
         if time.time() > deadline:
             raise RuntimeError("FastAPI did not start")
         time.sleep(0.2)
-    rows += measure("fastapi-uvicorn-xgboost", "rest", lambda c, d: wrk("http://127.0.0.1:18502/predict", sample, c, d, tmp), args, p.pid)
-    stop(p)
+    for name, p in (("httpdot", bare_http), ("grpcdot", bare_grpc)):
+        if p.poll() is not None:
+            raise RuntimeError("%s exited (is its port taken?)" % name)
+    plinth = {}
+    for auth_on, ports in ((True, (18600, 18601)), (False, (18610, 18611))):
+        sfx = "" if auth_on else "-noauth"
+        p, base, admin, token = start_plinth(args, tmp, auth_on, *ports)
+        with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
+            register(base, admin, "bench", f.read(), versions=2)
+        wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
+        st, b = http("POST", base + "/v1/models/bench:predict", open(sample, "rb").read(), bearer(token, **{"Content-Type": "application/json"}))
+        assert st == 200, b
+        got = json.loads(b)["score"]
+        notes["score_check" + sfx] = {"plinth": got, "xgboost": trained["expected_score"]}
+        assert abs(got - trained["expected_score"]) < 1e-5, (got, trained)
+        plinth[auth_on] = (p, base, admin, token, "127.0.0.1:%d" % ports[1])
+    time.sleep(0.5)
+    pa, base, admin, token, gaddr = plinth[True]
+    pn, nbase, _, _, ngaddr = plinth[False]
+
+    print("REST, interleaved", flush=True)
+    rows += measure([
+        ("bare-net/http", "rest", lambda c, d: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp), bare_http.pid),
+        ("plinth-v1-predict", "rest", lambda c, d: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token), pa.pid),
+        ("plinth-v1-predict-noauth", "rest", lambda c, d: wrk(nbase + "/v1/models/bench:predict", sample, c, d, tmp), pn.pid),
+        ("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), pa.pid),
+        ("fastapi-uvicorn-xgboost", "rest", lambda c, d: wrk("http://127.0.0.1:18502/predict", sample, c, d, tmp), fastapi.pid),
+    ], args)
+    print("gRPC, interleaved", flush=True)
+    rows += measure([
+        ("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), bare_grpc.pid),
+        ("plinth-oip-grpc", "grpc", lambda c, d: grpcload(grpcload_bin, gaddr, "bench", sample, c, d, token), pa.pid),
+        ("plinth-oip-grpc-noauth", "grpc", lambda c, d: grpcload(grpcload_bin, ngaddr, "bench", sample, c, d), pn.pid),
+    ], args)
+    for p in (bare_http, bare_grpc, pn, fastapi):
+        stop(p)
+
+    steady = next(r for r in rows if r["server"] == "plinth-v1-predict" and r["concurrency"] == 8)["p99_us"]
+    print("hot swap under load", flush=True)
+    swap = hot_swap(base, admin, token, args, tmp, steady)
+    print("  %s" % swap, flush=True)
+    print("memory: ten 300-tree models, all targets in one process", flush=True)
+    with open(os.path.join(tmp, "xgb300.json"), "rb") as f:
+        m300 = f.read()
+    for i in range(10):
+        register(base, admin, "m300-%d" % i, m300)
+    for i in range(10):
+        wait_http(base + "/v2/models/m300-%d/ready" % i, headers=bearer(token))
+    time.sleep(1)
+    rss = rss_mb(pa.pid)
+    print("  RSS %.1f MB" % rss, flush=True)
+    stop(pa)
+
+    print("memory: the inference target on its own, ten 300-tree models", flush=True)
+    mem = memory_split(args, tmp, grpcload_bin)
+    print("  %s" % mem, flush=True)
+
 
     def at(server, c):
         return next(r for r in rows if r["server"] == server and r["concurrency"] == c)
@@ -304,6 +402,7 @@ def main():
     result = {
         "benchmark": "serving",
         "setup": {"loadavg_at_end": os.getloadavg(), "server_cpu": "taskset -c 0", "load_cpu": "taskset -c 1", "duration_s": args.duration, "repeats": args.repeats,
+                  "order": "all servers of a protocol run at once on core 0; at each concurrency each gets a warm-up, then the repeats go round them (bare, plinth, plinth-noauth, ...), so drifts of the shared box fall on all of them; the median run per server is shown",
                   "warmup_s": args.warmup, "payload": "{\"features\": [30 floats, full float64 precision]} (%d B)" % os.path.getsize(sample),
                   "model": "XGBoost 1.7 binary:logistic, 100 trees, max_depth 6, make_classification(50000x30, 15 informative, seed 42)",
                   "plinth": "plinth serve (all targets, embedded NATS/SQLite/files), --inference.log-sample-rate=%s %s" % (args.log_sample_rate, " ".join(RATE_FLAGS)),
@@ -320,7 +419,9 @@ def main():
         "ratio_oip_rest_vs_bare_http": round(at("plinth-oip-rest-infer", 64)["rps"] / at("bare-net/http", 64)["rps"], 3),
         "ratio_grpc_vs_bare_grpc": round(at("plinth-oip-grpc", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
         "p50_us_c1_v1": at("plinth-v1-predict", 1)["p50_us"],
-        "rss_mb_ten_300_tree_models": round(rss, 1),
+        "rss_mb_ten_300_tree_models": mem["rss_mb"],
+        "memory_inference_target": mem,
+        "rss_mb_all_targets_ten_300_tree_models": round(rss, 1),
         "hot_swap": swap,
         "checks": notes,
         "rows": rows,
@@ -335,7 +436,8 @@ def main():
         print("%-26s %-5s %4d %10.0f %9.0f %9.0f %6.1f %8.1f %8.1f" % (r["server"], r["protocol"], r["concurrency"], r["rps"], r["p50_us"] or 0, r["p99_us"] or 0,
               r["server_cpu_pct"], r["cpu_user_us_per_req"] or 0, r["cpu_sys_us_per_req"] or 0))
     for k in ("ratio_vs_bare_http", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_oip_rest_vs_bare_http",
-              "ratio_grpc_vs_bare_grpc", "ratio_grpc_noauth_vs_bare_grpc", "p50_us_c1_v1", "p50_us_c1_v1_noauth", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models"):
+              "ratio_grpc_vs_bare_grpc", "ratio_grpc_noauth_vs_bare_grpc", "p50_us_c1_v1", "p50_us_c1_v1_noauth", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models",
+              "rss_mb_all_targets_ten_300_tree_models"):
         print("%-30s %s" % (k, result[k]))
     print("hot swap: %s" % swap)
 
