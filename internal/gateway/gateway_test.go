@@ -226,3 +226,21 @@ func TestLimitsAndShedding(t *testing.T) {
 		t.Errorf("past max-in-flight = %d %s, want 503 overloaded with Retry-After", resp.StatusCode, body)
 	}
 }
+
+// A gRPC method is rate-limited in the class its REST counterpart is: the
+// inference protocol's calls are reads on /v2, so they are over gRPC too.
+func TestGRPCRateClasses(t *testing.T) {
+	for method, want := range map[string]string{
+		"/inference.GRPCInferenceService/ModelInfer":           ClassRead,
+		"/inference.GRPCInferenceService/ServerReady":          ClassRead,
+		"/plinth.registry.v1.RegistryService/GetModel":         ClassRead,
+		"/plinth.registry.v1.RegistryService/ListVersions":     ClassRead,
+		"/plinth.registry.v1.RegistryService/CreateVersion":    ClassWrite,
+		"/plinth.ingest.v1.IngestService/Ingest":               ClassWrite,
+		"/plinth.registry.v1.RegistryService/DownloadArtifact": ClassRead,
+	} {
+		if got := grpcClass(method); got != want {
+			t.Errorf("grpcClass(%s) = %s, want %s", method, got, want)
+		}
+	}
+}

@@ -76,8 +76,12 @@ func OIPRoutes() map[string]Operation {
 	return ops
 }
 
-// grpcClass is the rate class of a method, by its verb.
+// grpcClass is the rate class of a method: the Open Inference Protocol's
+// are reads, as their REST routes are (OIPRoutes); the others go by verb.
 func grpcClass(fullMethod string) string {
+	if strings.HasPrefix(fullMethod, "/inference.GRPCInferenceService/") {
+		return ClassRead
+	}
 	name := fullMethod[strings.LastIndexByte(fullMethod, '/')+1:]
 	for _, verb := range []string{"Get", "List", "Download"} {
 		if strings.HasPrefix(name, verb) {
