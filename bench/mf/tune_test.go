@@ -3,6 +3,8 @@ package main
 import (
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestHoldOut(t *testing.T) {
@@ -37,8 +39,8 @@ func TestHoldOut(t *testing.T) {
 	}
 }
 
-// TestTuneSGD checks that the grid covers every (order, spread) pair in
-// order and that the chosen one has the lowest mean validation RMSE.
+// TestTuneSGD checks that the grid covers every setting in grid order and
+// that the chosen one has the lowest mean validation RMSE.
 func TestTuneSGD(t *testing.T) {
 	var train []row
 	for u := range int32(30) {
@@ -49,26 +51,61 @@ func TestTuneSGD(t *testing.T) {
 		}
 	}
 	d := dataset{name: "tiny", numUsers: 30, numItems: 20, train: train}
-	orders, stds := []string{"user", "shuffle"}, []float64{0.01, 0.1}
-	trials, best, err := tuneSGD(d, orders, stds, []uint64{1, 2})
+	grid := sgdGrid{Orders: []string{"user", "shuffle"}, InitStds: []float64{0.01, 0.1},
+		BiasInits: []string{"zero", "baseline"}, Updates: []string{"simultaneous", "sequential"}}
+	trials, best, err := tuneSGD(d, grid, []uint64{1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(trials) != 4 {
-		t.Fatalf("got %d trials, want 4", len(trials))
+	if len(trials) != 16 {
+		t.Fatalf("got %d trials, want 16", len(trials))
 	}
 	for j, tr := range trials {
-		if want := orders[j/2]; tr.Order != want {
-			t.Errorf("trial %d order: got %q, want %q", j, tr.Order, want)
-		}
-		if want := stds[j%2]; tr.InitStd != want {
-			t.Errorf("trial %d init std: got %v, want %v", j, tr.InitStd, want)
+		want := sgdSetting{Order: grid.Orders[j/8], BiasInit: grid.BiasInits[j/4%2], Update: grid.Updates[j/2%2], InitStd: grid.InitStds[j%2]}
+		if tr.sgdSetting != want {
+			t.Errorf("trial %d: got setting %+v, want %+v", j, tr.sgdSetting, want)
 		}
 		if len(tr.RMSE) != 2 {
 			t.Errorf("trial %d: got %d seeds scored, want 2", j, len(tr.RMSE))
 		}
 		if tr.Mean < best.Mean {
 			t.Errorf("trial %d mean %.6f beats the chosen %.6f", j, tr.Mean, best.Mean)
+		}
+	}
+	// Every choice changes the trained model, so no two trials may tie.
+	for j := range trials {
+		for k := j + 1; k < len(trials); k++ {
+			if trials[j].Mean == trials[k].Mean {
+				t.Errorf("trials %d and %d: same mean %.9f, want each setting to change training", j, k, trials[j].Mean)
+			}
+		}
+	}
+}
+
+// TestParseFixesGrid checks that a fixing flag narrows its choice to one
+// value and that unknown words are refused.
+func TestParseFixesGrid(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    sgdGrid
+		wantErr bool
+	}{
+		{[]string{"--datasets", "x", "--order", "shuffle", "--init-std", "0.05", "--bias-init", "baseline", "--update", "sequential"},
+			sgdGrid{Orders: []string{"shuffle"}, InitStds: []float64{0.05}, BiasInits: []string{"baseline"}, Updates: []string{"sequential"}}, false},
+		{[]string{"--datasets", "x", "--init-grid", "0.03,0.07", "--order-grid", "user", "--update-grid", "simultaneous"},
+			sgdGrid{Orders: []string{"user"}, InitStds: []float64{0.03, 0.07}, BiasInits: []string{"zero", "baseline"}, Updates: []string{"simultaneous"}}, false},
+		{[]string{"--datasets", "x", "--bias-init", "mean"}, sgdGrid{}, true},
+		{[]string{"--datasets", "x", "--update-grid", "simultaneous,later"}, sgdGrid{}, true},
+		{[]string{"--datasets", "x", "--init-grid", "0.1,-1"}, sgdGrid{}, true},
+	}
+	for _, tt := range tests {
+		o, err := parse(tt.args)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("parse(%q): got error %v, want error %v", tt.args, err, tt.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, o.grid); err == nil && diff != "" {
+			t.Errorf("parse(%q): grid (-want +got):\n%s", tt.args, diff)
 		}
 	}
 }

@@ -27,7 +27,49 @@ type SGDConfig struct {
 	// Surprise's (OrderByUser); DefaultSGDConfig uses OrderShuffle, which
 	// does not depend on the order of the input.
 	Order SGDOrder
+	// BiasInit is how the biases start. The zero value is Surprise's
+	// (BiasZero).
+	BiasInit SGDBiasInit
+	// Update is the order of the updates within one rating's step. The
+	// zero value is Surprise's (UpdateSimultaneous).
+	Update SGDUpdate
 }
+
+// SGDBiasInit is how TrainSGD starts the user and item biases.
+type SGDBiasInit int
+
+const (
+	// BiasZero, the zero value, starts every bias at 0, as Surprise's SVD.
+	BiasZero SGDBiasInit = iota
+	// BiasBaseline starts the biases at the shrunk baseline estimates of
+	// Koren (2010, "Factor in the Neighbors", §2.1), computed once from the
+	// training ratings: b_i = Σ_u (r − μ) / (25 + |R(i)|) over the item's
+	// ratings, then b_u = Σ_i (r − μ − b_i) / (10 + |R(u)|) over the user's,
+	// with the paper's shrinkage constants λ2 = 25 and λ3 = 10.
+	BiasBaseline
+)
+
+// Shrinkage constants of BiasBaseline, from Koren (2010); fixed, not tuned.
+const (
+	baselineItemShrink = 25
+	baselineUserShrink = 10
+)
+
+// SGDUpdate is the order of the parameter updates within one rating's SGD
+// step. Both compute the error e = r − r̂ once and update b_u and b_i from
+// it; they differ only in the factor update.
+type SGDUpdate int
+
+const (
+	// UpdateSimultaneous, the zero value, updates p_u and q_i both from
+	// their old values: Surprise's SVD (and Funk's code).
+	UpdateSimultaneous SGDUpdate = iota
+	// UpdateSequential updates q_i first and then p_u from the new q_i:
+	// the two assignments of Koren, Bell and Volinsky (2009, "Matrix
+	// Factorization Techniques for Recommender Systems") run in the order
+	// they are written.
+	UpdateSequential
+)
 
 // SGDOrder is the order in which each epoch visits the ratings.
 type SGDOrder int
@@ -76,6 +118,12 @@ func (c SGDConfig) Validate() error {
 	if c.Order != OrderByUser && c.Order != OrderShuffle {
 		errs = append(errs, fmt.Errorf("%w: order %d, want OrderByUser or OrderShuffle", ErrInput, c.Order))
 	}
+	if c.BiasInit != BiasZero && c.BiasInit != BiasBaseline {
+		errs = append(errs, fmt.Errorf("%w: bias init %d, want BiasZero or BiasBaseline", ErrInput, c.BiasInit))
+	}
+	if c.Update != UpdateSimultaneous && c.Update != UpdateSequential {
+		errs = append(errs, fmt.Errorf("%w: update %d, want UpdateSimultaneous or UpdateSequential", ErrInput, c.Update))
+	}
 	return errors.Join(errs...)
 }
 
@@ -90,13 +138,14 @@ type triple struct {
 
 // TrainSGD fits biased matrix factorization to explicit ratings:
 // minimise Σ (r − μ − b_u − b_i − q_iᵀp_u)² + Reg·(b_u² + b_i² + |p_u|² + |q_i|²)
-// by one SGD step per rating, visiting the ratings in cfg.Order (by default
-// Surprise's: grouped by user, the same order every epoch). μ is the mean
-// rating; biases start at 0, factors at
-// N(0, InitStd²) (users first, then items, from one PCG stream seeded by
-// Seed). Training is single-threaded and deterministic for a given seed.
-// Users or items without ratings end with zero factors and bias, so their
-// predictions fall back to the biases that are known.
+// by one SGD step per rating, visiting the ratings in cfg.Order (zero
+// value: Surprise's, grouped by user, the same order every epoch) and
+// updating within a step as cfg.Update says. μ is the mean rating; biases
+// start as cfg.BiasInit says (zero value: 0), factors at N(0, InitStd²)
+// (users first, then items, from one PCG stream seeded by Seed). Training
+// is single-threaded and deterministic for a given seed. Users or items
+// without ratings end with zero factors and bias, so their predictions fall
+// back to the biases that are known.
 func TrainSGD(data Ratings, cfg SGDConfig) (*Model, error) {
 	if err := data.Validate(); err != nil {
 		return nil, fmt.Errorf("train sgd: %w", err)
@@ -108,15 +157,19 @@ func TrainSGD(data Ratings, cfg SGDConfig) (*Model, error) {
 	rng := newRNG(cfg.Seed)
 	initNormal(rng, m.userF, cfg.InitStd)
 	initNormal(rng, m.itemF, cfg.InitStd)
+	if cfg.BiasInit == BiasBaseline {
+		m.initBaselineBiases(&data)
+	}
 	t := packRatings(&data)
 	if cfg.Order == OrderByUser {
 		t = groupByUser(t, data.NumUsers)
 	}
+	seq := cfg.Update == UpdateSequential
 	for range cfg.Epochs {
 		if cfg.Order == OrderShuffle {
 			shuffle(rng, t)
 		}
-		_ = m.sgdEpoch(t, cfg.LR, cfg.Reg)
+		_ = m.sgdEpoch(t, cfg.LR, cfg.Reg, seq)
 	}
 	m.zeroUnrated(&data)
 	return m, nil
@@ -201,9 +254,40 @@ func shuffle(rng *rand.Rand, t []triple) {
 	}
 }
 
-// sgdEpoch applies one SGD step per rating in t, in order. This is the hot
-// loop: no allocation, bounds checks hoisted by reslicing the two rows.
-func (m *Model) sgdEpoch(t []triple, lr, reg float64) float64 {
+// initBaselineBiases sets the biases to Koren's shrunk baseline estimates
+// (see BiasBaseline): item biases from the residuals after μ, then user
+// biases from the residuals after μ and the item bias.
+func (m *Model) initBaselineBiases(data *Ratings) {
+	res := make([]float64, len(data.Values))
+	for j, v := range data.Values {
+		res[j] = v - m.mean
+	}
+	shrunkMeans(m.itemBias, data.Items, res, baselineItemShrink)
+	for j, i := range data.Items {
+		res[j] -= m.itemBias[i]
+	}
+	shrunkMeans(m.userBias, data.Users, res, baselineUserShrink)
+}
+
+// shrunkMeans sets dst[e] = Σ res[j] / (shrink + n_e) over the rows j with
+// ids[j] = e, where n_e counts those rows; entities without rows get 0.
+func shrunkMeans(dst []float64, ids []int32, res []float64, shrink float64) {
+	count := make([]float64, len(dst))
+	clear(dst)
+	for j, e := range ids {
+		dst[e] += res[j]
+		count[e]++
+	}
+	for e := range dst {
+		dst[e] /= shrink + count[e]
+	}
+}
+
+// sgdEpoch applies one SGD step per rating in t, in order, updating the
+// factors simultaneously or, with seq, sequentially (see SGDUpdate). This
+// is the hot loop: no allocation, bounds checks hoisted by reslicing the
+// two rows.
+func (m *Model) sgdEpoch(t []triple, lr, reg float64, seq bool) float64 {
 	k, mu := m.factors, m.mean
 	bu, bi := m.userBias, m.itemBias
 	var touch float64
@@ -220,7 +304,11 @@ func (m *Model) sgdEpoch(t []triple, lr, reg float64) float64 {
 		e := x.r - (mu + bu[x.u] + bi[x.i] + dot(pu, qi))
 		bu[x.u] += lr * (e - reg*bu[x.u])
 		bi[x.i] += lr * (e - reg*bi[x.i])
-		sgdFactors(pu, qi, lr*e, 1-lr*reg)
+		if seq {
+			sgdFactorsSeq(pu, qi, lr*e, 1-lr*reg)
+		} else {
+			sgdFactors(pu, qi, lr*e, 1-lr*reg)
+		}
 	}
 	return touch
 }
@@ -241,6 +329,26 @@ func sgdFactors(pu, qi []float64, g, decay float64) {
 	for j := 0; j < len(pu) && j < len(qi); j++ {
 		p, q := pu[j], qi[j]
 		pu[j], qi[j] = decay*p+g*q, decay*q+g*p
+	}
+}
+
+// sgdFactorsSeq applies q ← decay·q + g·p and then p ← decay·p + g·q from
+// the new q, elementwise (UpdateSequential), with g and decay as in
+// sgdFactors. Unrolled by four with bounds checks eliminated.
+func sgdFactorsSeq(pu, qi []float64, g, decay float64) {
+	for ; len(pu) >= 4 && len(qi) >= 4; pu, qi = pu[4:], qi[4:] {
+		q0 := decay*qi[0] + g*pu[0]
+		q1 := decay*qi[1] + g*pu[1]
+		q2 := decay*qi[2] + g*pu[2]
+		q3 := decay*qi[3] + g*pu[3]
+		qi[0], pu[0] = q0, decay*pu[0]+g*q0
+		qi[1], pu[1] = q1, decay*pu[1]+g*q1
+		qi[2], pu[2] = q2, decay*pu[2]+g*q2
+		qi[3], pu[3] = q3, decay*pu[3]+g*q3
+	}
+	for j := 0; j < len(pu) && j < len(qi); j++ {
+		q := decay*qi[j] + g*pu[j]
+		qi[j], pu[j] = q, decay*pu[j]+g*q
 	}
 }
 

@@ -3,6 +3,7 @@ package mf
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -97,6 +98,8 @@ func TestSGDBadInput(t *testing.T) {
 		{"NaN learning rate", good, SGDConfig{Factors: 1, Epochs: 1, LR: math.NaN()}},
 		{"negative reg", good, SGDConfig{Factors: 1, Epochs: 1, LR: 0.1, Reg: -1}},
 		{"unknown order", good, SGDConfig{Factors: 1, Epochs: 1, LR: 0.1, Order: 7}},
+		{"unknown bias init", good, SGDConfig{Factors: 1, Epochs: 1, LR: 0.1, BiasInit: 2}},
+		{"unknown update", good, SGDConfig{Factors: 1, Epochs: 1, LR: 0.1, Update: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +172,83 @@ func TestSGDOrders(t *testing.T) {
 	}
 }
 
+// Known answer for Koren's shrunk baseline, by hand: ratings (u0,i0)=5,
+// (u0,i1)=3, (u1,i0)=4, μ = 4. b_i0 = (1 + 0)/(25 + 2), b_i1 = −1/(25 + 1);
+// b_u0 = ((5−4−b_i0) + (3−4−b_i1))/(10 + 2), b_u1 = (4−4−b_i0)/(10 + 1).
+// User 2 and item 2 have no ratings and get 0.
+func TestBaselineBiases(t *testing.T) {
+	data := Ratings{NumUsers: 3, NumItems: 3, Users: []int32{0, 0, 1}, Items: []int32{0, 1, 0}, Values: []float64{5, 3, 4}}
+	m := newSGDModel(&data, SGDConfig{Factors: 1})
+	m.initBaselineBiases(&data)
+	bi0, bi1 := 1.0/27, -1.0/26
+	wantItem := []float64{bi0, bi1, 0}
+	wantUser := []float64{((1 - bi0) + (-1 - bi1)) / 12, -bi0 / 11, 0}
+	approx := cmp.Comparer(func(a, b float64) bool { return math.Abs(a-b) < 1e-15 })
+	if diff := cmp.Diff(wantItem, m.itemBias, approx); diff != "" {
+		t.Errorf("item biases (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantUser, m.userBias, approx); diff != "" {
+		t.Errorf("user biases (-want +got):\n%s", diff)
+	}
+}
+
+// The two factor updates differ exactly as SGDUpdate says, on a row longer
+// than the unrolled block so the tail loop is covered too.
+func TestSGDFactorUpdates(t *testing.T) {
+	const g, decay = 0.3, 0.9
+	p0 := []float64{1, -2, 0.5, 3, 0.25, -1}
+	q0 := []float64{0.5, 1, -1, 2, 4, 0.75}
+	tests := []struct {
+		name   string
+		update func(pu, qi []float64, g, decay float64)
+		wantP  func(p, q float64) float64
+	}{
+		{"simultaneous", sgdFactors, func(p, q float64) float64 { return decay*p + g*q }},
+		{"sequential", sgdFactorsSeq, func(p, q float64) float64 { return decay*p + g*(decay*q+g*p) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pu, qi := slices.Clone(p0), slices.Clone(q0)
+			tt.update(pu, qi, g, decay)
+			for j := range p0 {
+				// Tolerance: a compiler may fuse multiply-adds (arm64).
+				if want := decay*q0[j] + g*p0[j]; math.Abs(qi[j]-want) > 1e-12 {
+					t.Errorf("q[%d]: got %v, want %v", j, qi[j], want)
+				}
+				if want := tt.wantP(p0[j], q0[j]); math.Abs(pu[j]-want) > 1e-12 {
+					t.Errorf("p[%d]: got %v, want %v", j, pu[j], want)
+				}
+			}
+		})
+	}
+}
+
+// Every bias start and update order still recovers the low-rank matrix,
+// and each one changes the trained model.
+func TestSGDChoices(t *testing.T) {
+	train, test := lowRank(30, 20)
+	base := SGDConfig{Factors: 4, Epochs: 200, LR: 0.02, Reg: 0.001, InitStd: 0.1, Seed: 7}
+	ref, err := TrainSGD(train, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []SGDConfig{
+		{Factors: 4, Epochs: 200, LR: 0.02, Reg: 0.001, InitStd: 0.1, Seed: 7, BiasInit: BiasBaseline},
+		{Factors: 4, Epochs: 200, LR: 0.02, Reg: 0.001, InitStd: 0.1, Seed: 7, Update: UpdateSequential},
+	} {
+		m, err := TrainSGD(train, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rmse(t, m, test); got > 0.15 {
+			t.Errorf("bias init %d, update %d: got held-out RMSE %.4f, want <= 0.15", cfg.BiasInit, cfg.Update, got)
+		}
+		if cmp.Equal(ref.userF, m.userF) {
+			t.Errorf("bias init %d, update %d: got the same factors as the default, want different", cfg.BiasInit, cfg.Update)
+		}
+	}
+}
+
 // BenchmarkSGDEpoch times one epoch over 100,000 synthetic ratings with 50
 // factors; it must not allocate.
 func BenchmarkSGDEpoch(b *testing.B) {
@@ -188,6 +268,6 @@ func BenchmarkSGDEpoch(b *testing.B) {
 	tr := packRatings(&data)
 	b.ReportAllocs()
 	for b.Loop() {
-		m.sgdEpoch(tr, cfg.LR, cfg.Reg)
+		m.sgdEpoch(tr, cfg.LR, cfg.Reg, false)
 	}
 }
