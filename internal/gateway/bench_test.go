@@ -64,7 +64,7 @@ func benchEdgeChain(b *testing.B, mode string) {
 		cfg.Auth.CacheTTL = 0 // --auth.cache-ttl=0: verify every request
 		mode = strings.TrimSuffix(mode, "-uncached")
 	}
-	cfg.RateLimit.WriteRate, cfg.RateLimit.WriteBurst = 1e9, 1000 // never denies; Remaining stays small
+	cfg.RateLimit.ReadRate, cfg.RateLimit.ReadBurst = 1e9, 1000 // predict is a read: never denies; Remaining stays small
 	svc, err := New(cfg, Deps{DB: sqltest.SQLite(b), Host: srv, DataDir: b.TempDir(), Version: "bench", Out: io.Discard,
 		Logger: logger, Registry: reg})
 	if err != nil {

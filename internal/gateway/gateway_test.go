@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/plinthai/plinth/api"
 	"github.com/plinthai/plinth/internal/platform/sqlstore/sqltest"
 )
 
@@ -241,6 +242,24 @@ func TestGRPCRateClasses(t *testing.T) {
 	} {
 		if got := grpcClass(method); got != want {
 			t.Errorf("grpcClass(%s) = %s, want %s", method, got, want)
+		}
+	}
+}
+
+// A prediction is a read in every protocol: /v1 predict declares the read
+// class in the contract, as /v2 infer (OIPRoutes) and gRPC ModelInfer have.
+func TestPredictIsARead(t *testing.T) {
+	c, err := ParseContract(api.OpenAPIYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, ok := c.Operation("POST /v1/models/{model}")
+	if !ok || op.Class != ClassRead {
+		t.Errorf("POST /v1/models/{model}: class %q (found %v), want %q", op.Class, ok, ClassRead)
+	}
+	for pattern, op := range OIPRoutes() {
+		if op.Class != ClassRead {
+			t.Errorf("%s: class %q, want %q", pattern, op.Class, ClassRead)
 		}
 	}
 }
