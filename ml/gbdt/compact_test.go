@@ -16,7 +16,7 @@ import (
 func awkward(t *testing.T, x *frame.Frame, seed uint64) *frame.Frame {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 9))
-	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, -0.0}
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
 	cols := make([][]float32, x.NumCols())
 	for j, c := range x.Cols {
 		cols[j] = append([]float32(nil), c...)
