@@ -240,8 +240,10 @@ func (a *App) initMonitor(context.Context) (lifecycle.Service, error) {
 	if a.Clock != nil {
 		opts = append(opts, monitor.WithClock(a.now))
 	}
-	if a.EventClock != nil {
-		opts = append(opts, monitor.WithEventClock(a.EventClock))
+	if a.EventClock != nil || a.simClock != nil {
+		// Retrain ranges are in event time: a job's labels were stamped
+		// by the simulated clock (--clock.*) when one is shared.
+		opts = append(opts, monitor.WithEventClock(a.eventNow))
 	}
 	svc, err := monitor.New(a.cfg.Monitor, a.bus, a.registryAPI, logger, a.registry, opts...)
 	if err != nil {

@@ -49,7 +49,10 @@ func startDeployment(t *testing.T) *deployment {
 	if err := fraud.WriteSpec(spec); err != nil {
 		t.Fatal(err)
 	}
-	d.start = time.Now().UTC().Truncate(24 * time.Hour)
+	// A fixed start years from the wall clock: event time must never be
+	// confused with it (a monitor that bounded a retrain's labels by the
+	// wall clock passed this test only late in the day).
+	d.start = time.Date(2030, 1, 7, 0, 0, 0, 0, time.UTC)
 	epoch := time.Now().Add(10 * time.Second) // the world starts once the processes are up
 	d.clock = clock.Simulated(d.start, epoch, loopSpeed, time.Now)
 	blobs := "file://" + filepath.Join(t.TempDir(), "blobs")
