@@ -230,6 +230,18 @@ def rss_mb(pid, field="VmRSS"):
                 return int(line.split()[1]) / 1024.0
 
 
+def load_ten_300(tmp, registry_base, admin, inference_base, token):
+    """Registers the 300-tree model as ten models m300-0..9 and waits until
+    the inference service has them all ready, then a second more."""
+    with open(os.path.join(tmp, "xgb300.json"), "rb") as f:
+        m300 = f.read()
+    for i in range(10):
+        register(registry_base, admin, "m300-%d" % i, m300)
+    for i in range(10):
+        wait_http(inference_base + "/v2/models/m300-%d/ready" % i, headers=bearer(token))
+    time.sleep(1)
+
+
 def memory_split(args, tmp, grpcload_bin):
     """RSS of the inference target as it deploys on its own: `plinth serve
     --target=inference` against a registry process (which also runs the
@@ -266,13 +278,7 @@ def memory_split(args, tmp, grpcload_bin):
         wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
         load = [wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), 64, args.duration, tmp, token),
                 grpcload(grpcload_bin, "127.0.0.1:18601", "bench", os.path.join(tmp, "sample.json"), 64, args.duration, token)]
-        with open(os.path.join(tmp, "xgb300.json"), "rb") as f:
-            m300 = f.read()
-        for i in range(10):
-            register(rbase, None, "m300-%d" % i, m300)
-        for i in range(10):
-            wait_http(base + "/v2/models/m300-%d/ready" % i, headers=bearer(token))
-        time.sleep(1)
+        load_ten_300(tmp, rbase, None, base, token)
         return {"rss_mb": round(rss_mb(inf.pid), 1), "peak_rss_mb": round(rss_mb(inf.pid, "VmHWM"), 1),
                 "registry_process_rss_mb": round(rss_mb(reg.pid), 1), "errors_under_load": sum(r["errors"] for r in load),
                 "measured": "plinth serve --target=inference --nats.url=<registry process's embedded NATS> --registry.addr=<registry process>, "
@@ -378,13 +384,7 @@ def main():
     swap = hot_swap(base, admin, token, args, tmp, steady)
     print("  %s" % swap, flush=True)
     print("memory: ten 300-tree models, all targets in one process", flush=True)
-    with open(os.path.join(tmp, "xgb300.json"), "rb") as f:
-        m300 = f.read()
-    for i in range(10):
-        register(base, admin, "m300-%d" % i, m300)
-    for i in range(10):
-        wait_http(base + "/v2/models/m300-%d/ready" % i, headers=bearer(token))
-    time.sleep(1)
+    load_ten_300(tmp, base, admin, base, token)
     rss = rss_mb(pa.pid)
     print("  RSS %.1f MB" % rss, flush=True)
     stop(pa)
