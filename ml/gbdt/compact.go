@@ -37,7 +37,7 @@ type cnode struct {
 }
 
 const (
-	// maxCompactDepth is the deepest forest that is compacted: a complete
+	// maxCompactDepth is the deepest tree that is compacted: a complete
 	// tree of depth 8 has 255 splits and 256 leaves (3 KiB).
 	maxCompactDepth = 8
 	// maxCompactNodes is the node (and leaf) array length of one tree
