@@ -167,11 +167,7 @@ type sgdRound struct {
 func compareSGD(d dataset, seeds []uint64, target float64, set sgdSetting, rounds int, python, script string) (sgdResult, error) {
 	res := sgdResult{Dataset: d.name, Setting: set, Users: d.numUsers, Items: d.numItems, Train: len(d.train), Test: len(d.test), TargetRMSE: target}
 	for r := range rounds {
-		pl, err := runPlinthSGD(d, seeds, set)
-		if err != nil {
-			return res, err
-		}
-		nb, err := runNumbaSGD(d, seeds, set, python, script)
+		pl, nb, err := runBothSGD(d, seeds, set, python, script)
 		if err != nil {
 			return res, err
 		}
@@ -192,14 +188,19 @@ func compareSGD(d dataset, seeds []uint64, target float64, set sgdSetting, round
 	return res, nil
 }
 
+// runBothSGD trains Plinth, then numba, once per seed with the setting.
+func runBothSGD(d dataset, seeds []uint64, set sgdSetting, python, script string) (pl, nb []sgdRun, err error) {
+	if pl, err = runPlinthSGD(d, seeds, set); err != nil {
+		return nil, nil, err
+	}
+	nb, err = runNumbaSGD(d, seeds, set, python, script)
+	return pl, nb, err
+}
+
 // contextSGD trains both sides once per seed with the chosen setting and
 // scores the test rows: more seeds than the protocol's, for context only.
 func contextSGD(d dataset, seeds []uint64, set sgdSetting, python, script string) (*sgdContext, error) {
-	pl, err := runPlinthSGD(d, seeds, set)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := runNumbaSGD(d, seeds, set, python, script)
+	pl, nb, err := runBothSGD(d, seeds, set, python, script)
 	if err != nil {
 		return nil, err
 	}
