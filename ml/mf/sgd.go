@@ -285,12 +285,19 @@ func shrunkMeans(dst []float64, ids []int32, res []float64, shrink float64) {
 
 // sgdEpoch applies one SGD step per rating in t, in order, updating the
 // factors simultaneously or, with seq, sequentially (see SGDUpdate). This
-// is the hot loop: no allocation, bounds checks hoisted by reslicing the
-// two rows.
+// is the hot loop: no allocation. Each step's factor update also computes
+// the next step's dot product in the same pass over the rows (sgdStep), so
+// a step reads its two rows once; the arithmetic is the textbook loop's
+// (dot, then update) in the same order, bit for bit.
 func (m *Model) sgdEpoch(t []triple, lr, reg float64, seq bool) float64 {
+	if len(t) == 0 {
+		return 0
+	}
 	k, mu := m.factors, m.mean
 	bu, bi := m.userBias, m.itemBias
+	decay := 1 - lr*reg
 	var touch float64
+	d := dot(m.userRow(int(t[0].u)), m.itemRow(int(t[0].i)))
 	for j, x := range t {
 		if j+2 < len(t) {
 			// Touch the rows two ratings ahead so their first cache lines
@@ -300,56 +307,17 @@ func (m *Model) sgdEpoch(t []triple, lr, reg float64, seq bool) float64 {
 		}
 		pu := m.userF[int(x.u)*k : int(x.u)*k+k]
 		qi := m.itemF[int(x.i)*k : int(x.i)*k+k]
-		qi = qi[:len(pu)]
-		e := x.r - (mu + bu[x.u] + bi[x.i] + dot(pu, qi))
+		e := x.r - (mu + bu[x.u] + bi[x.i] + d)
 		bu[x.u] += lr * (e - reg*bu[x.u])
 		bi[x.i] += lr * (e - reg*bi[x.i])
-		if seq {
-			sgdFactorsSeq(pu, qi, lr*e, 1-lr*reg)
-		} else {
-			sgdFactors(pu, qi, lr*e, 1-lr*reg)
-		}
+		// The last step computes a dot product of its own updated rows
+		// that nothing reads, rather than branch on every step.
+		n := t[min(j+1, len(t)-1)]
+		pn := m.userF[int(n.u)*k : int(n.u)*k+k]
+		qn := m.itemF[int(n.i)*k : int(n.i)*k+k]
+		d = sgdStep(pu, qi, pn, qn, lr*e, decay, seq)
 	}
 	return touch
-}
-
-// sgdFactors applies p ← decay·p + g·q and q ← decay·q + g·p (both from the
-// old values) elementwise, where g = lr·err and decay = 1 − lr·reg: the SGD
-// step lr·(err·q − reg·p) rearranged to two multiply-adds. Unrolled by four
-// with bounds checks eliminated.
-func sgdFactors(pu, qi []float64, g, decay float64) {
-	for ; len(pu) >= 4 && len(qi) >= 4; pu, qi = pu[4:], qi[4:] {
-		p0, q0, p1, q1 := pu[0], qi[0], pu[1], qi[1]
-		p2, q2, p3, q3 := pu[2], qi[2], pu[3], qi[3]
-		pu[0], qi[0] = decay*p0+g*q0, decay*q0+g*p0
-		pu[1], qi[1] = decay*p1+g*q1, decay*q1+g*p1
-		pu[2], qi[2] = decay*p2+g*q2, decay*q2+g*p2
-		pu[3], qi[3] = decay*p3+g*q3, decay*q3+g*p3
-	}
-	for j := 0; j < len(pu) && j < len(qi); j++ {
-		p, q := pu[j], qi[j]
-		pu[j], qi[j] = decay*p+g*q, decay*q+g*p
-	}
-}
-
-// sgdFactorsSeq applies q ← decay·q + g·p and then p ← decay·p + g·q from
-// the new q, elementwise (UpdateSequential), with g and decay as in
-// sgdFactors. Unrolled by four with bounds checks eliminated.
-func sgdFactorsSeq(pu, qi []float64, g, decay float64) {
-	for ; len(pu) >= 4 && len(qi) >= 4; pu, qi = pu[4:], qi[4:] {
-		q0 := decay*qi[0] + g*pu[0]
-		q1 := decay*qi[1] + g*pu[1]
-		q2 := decay*qi[2] + g*pu[2]
-		q3 := decay*qi[3] + g*pu[3]
-		qi[0], pu[0] = q0, decay*pu[0]+g*q0
-		qi[1], pu[1] = q1, decay*pu[1]+g*q1
-		qi[2], pu[2] = q2, decay*pu[2]+g*q2
-		qi[3], pu[3] = q3, decay*pu[3]+g*q3
-	}
-	for j := 0; j < len(pu) && j < len(qi); j++ {
-		q := decay*qi[j] + g*pu[j]
-		qi[j], pu[j] = q, decay*pu[j]+g*q
-	}
 }
 
 // zeroUnrated clears the factors of users and items with no ratings, which

@@ -193,25 +193,25 @@ func TestBaselineBiases(t *testing.T) {
 }
 
 // The two factor updates differ exactly as SGDUpdate says, on a row longer
-// than the unrolled block so the tail loop is covered too.
+// than a block of four so the tail is covered too, and the returned dot
+// product is that of the updated rows.
 func TestSGDFactorUpdates(t *testing.T) {
 	const g, decay = 0.3, 0.9
 	p0 := []float64{1, -2, 0.5, 3, 0.25, -1}
 	q0 := []float64{0.5, 1, -1, 2, 4, 0.75}
 	tests := []struct {
-		name   string
-		update func(pu, qi []float64, g, decay float64)
-		wantP  func(p, q float64) float64
+		name  string
+		seq   bool
+		wantP func(p, q float64) float64
 	}{
-		{"simultaneous", sgdFactors, func(p, q float64) float64 { return decay*p + g*q }},
-		{"sequential", sgdFactorsSeq, func(p, q float64) float64 { return decay*p + g*(decay*q+g*p) }},
+		{"simultaneous", false, func(p, q float64) float64 { return decay*p + g*q }},
+		{"sequential", true, func(p, q float64) float64 { return decay*p + g*(decay*q+g*p) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pu, qi := slices.Clone(p0), slices.Clone(q0)
-			tt.update(pu, qi, g, decay)
+			d := sgdStep(pu, qi, pu, qi, g, decay, tt.seq)
 			for j := range p0 {
-				// Tolerance: a compiler may fuse multiply-adds (arm64).
 				if want := decay*q0[j] + g*p0[j]; math.Abs(qi[j]-want) > 1e-12 {
 					t.Errorf("q[%d]: got %v, want %v", j, qi[j], want)
 				}
@@ -219,7 +219,78 @@ func TestSGDFactorUpdates(t *testing.T) {
 					t.Errorf("p[%d]: got %v, want %v", j, pu[j], want)
 				}
 			}
+			if want := dot(pu, qi); d != want {
+				t.Errorf("dot of the updated rows: got %v, want %v", d, want)
+			}
 		})
+	}
+}
+
+// The vector kernels give the plain Go loop's rows and dot product bit for
+// bit, for every row length around the block size and for the next rows
+// being the same as, or distinct from, the updated ones.
+func TestSGDStepKernelsMatchGo(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no vector kernel on this machine: sgdStep runs the Go loop only")
+	}
+	rng := newRNG(3)
+	row := func(k int) []float64 {
+		r := make([]float64, k)
+		initNormal(rng, r, 1)
+		return r
+	}
+	for _, k := range []int{1, 3, 4, 5, 7, 8, 9, 12, 13, 50, 100} {
+		for _, seq := range []bool{false, true} {
+			for _, alias := range []string{"distinct", "same user", "same item"} {
+				pu, qi, pn, qn := row(k), row(k), row(k), row(k)
+				g, decay := rng.NormFloat64()*0.1, 1-rng.Float64()*0.01
+				run := func(vec bool) ([]float64, []float64, float64) {
+					p, q, n1, n2 := slices.Clone(pu), slices.Clone(qi), slices.Clone(pn), slices.Clone(qn)
+					switch alias {
+					case "same user":
+						n1 = p
+					case "same item":
+						n2 = q
+					}
+					useAVX2 = vec
+					defer func() { useAVX2 = true }()
+					d := sgdStep(p, q, n1, n2, g, decay, seq)
+					return p, q, d
+				}
+				gp, gq, gd := run(true)
+				wp, wq, wd := run(false)
+				if !slices.Equal(gp, wp) || !slices.Equal(gq, wq) || gd != wd {
+					t.Errorf("k %d, seq %v, %s: vector kernel differs from the Go loop: dot %v vs %v", k, seq, alias, gd, wd)
+				}
+			}
+		}
+	}
+}
+
+// Training with the vector kernels gives the same model as without them.
+func TestTrainSGDSameWithoutVectorKernels(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no vector kernel on this machine: sgdStep runs the Go loop only")
+	}
+	train, _ := lowRank(30, 20)
+	for _, cfg := range []SGDConfig{
+		{Factors: 10, Epochs: 5, LR: 0.01, Reg: 0.02, InitStd: 0.1, Seed: 1},
+		{Factors: 10, Epochs: 5, LR: 0.01, Reg: 0.02, InitStd: 0.1, Seed: 1, Order: OrderShuffle, Update: UpdateSequential},
+	} {
+		vec, err := TrainSGD(train, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		useAVX2 = false
+		plain, err := TrainSGD(train, cfg)
+		useAVX2 = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(vec.userF, plain.userF) || !slices.Equal(vec.itemF, plain.itemF) ||
+			!slices.Equal(vec.userBias, plain.userBias) || !slices.Equal(vec.itemBias, plain.itemBias) {
+			t.Errorf("%+v: the model trained with the vector kernels differs from the Go loop's", cfg)
+		}
 	}
 }
 
