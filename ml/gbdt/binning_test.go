@@ -147,3 +147,39 @@ func TestAccumulateKernelsAgree(t *testing.T) {
 		}
 	}
 }
+
+// The vector kernel of accumulate16 sums exactly as the Go loop, also when
+// both rows of a pair land in one slot (a row given twice) and for an odd
+// row count.
+func TestAccumulate16VectorMatchesGo(t *testing.T) {
+	if !useAVX {
+		t.Skip("no vector kernel on this machine")
+	}
+	x, _ := synthetic(t, 2001, 5, 3)
+	pl := newPool(1)
+	defer pl.close()
+	bn, cols := newBinner(x.Cols, 16, 1, pl)
+	hb := newHistBuilder(rowMajor(cols, pl), bn, 5, pl)
+	r := rand.New(rand.NewPCG(3, 4))
+	gp := make([]gpair, 2001)
+	var rows []int32
+	for i := range gp {
+		gp[i] = gpair{float32(r.NormFloat64()), float32(r.Float64())}
+		rows = append(rows, int32(i))
+		if r.IntN(4) == 0 {
+			rows = append(rows, int32(i))
+		}
+	}
+	for _, n := range []int{len(rows), len(rows) - 1, 3, 1} {
+		for _, blk := range [][2]int{{0, 5}, {1, 4}, {4, 5}} {
+			a, b := make([]hbin, bn.slots), make([]hbin, bn.slots)
+			hb.accumulate16(a, rows[:n], gp, blk[0], blk[1])
+			useAVX = false
+			hb.accumulate16(b, rows[:n], gp, blk[0], blk[1])
+			useAVX = true
+			if diff := cmp.Diff(b, a, cmp.AllowUnexported(hbin{})); diff != "" {
+				t.Errorf("%d rows, features %v (-go +vector):\n%s", n, blk, diff)
+			}
+		}
+	}
+}
