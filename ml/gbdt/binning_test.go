@@ -148,10 +148,10 @@ func TestAccumulateKernelsAgree(t *testing.T) {
 	}
 }
 
-// The vector kernel of accumulate16 sums exactly as the Go loop, also when
-// both rows of a pair land in one slot (a row given twice) and for an odd
-// row count.
-func TestAccumulate16VectorMatchesGo(t *testing.T) {
+// The vector kernels of accumulate and accumulate16 sum exactly as the Go
+// loops, also when both rows of a pair land in one slot (a row given
+// twice) and for an odd row count.
+func TestAccumulateVectorMatchesGo(t *testing.T) {
 	if !useAVX {
 		t.Skip("no vector kernel on this machine")
 	}
@@ -170,16 +170,23 @@ func TestAccumulate16VectorMatchesGo(t *testing.T) {
 			rows = append(rows, int32(i))
 		}
 	}
-	for _, n := range []int{len(rows), len(rows) - 1, 3, 1} {
-		for _, blk := range [][2]int{{0, 5}, {1, 4}, {4, 5}} {
-			a, b := make([]hbin, bn.slots), make([]hbin, bn.slots)
-			hb.accumulate16(a, rows[:n], gp, blk[0], blk[1])
-			useAVX = false
-			hb.accumulate16(b, rows[:n], gp, blk[0], blk[1])
-			useAVX = true
-			if diff := cmp.Diff(b, a, cmp.AllowUnexported(hbin{})); diff != "" {
-				t.Errorf("%d rows, features %v (-go +vector):\n%s", n, blk, diff)
+	slots := hb.slot16
+	for _, kernel := range []string{"slots", "bins"} {
+		if kernel == "bins" {
+			hb.slot16 = nil
+		}
+		for _, n := range []int{len(rows), len(rows) - 1, 3, 1} {
+			for _, blk := range [][2]int{{0, 5}, {1, 4}, {4, 5}} {
+				a, b := make([]hbin, bn.slots), make([]hbin, bn.slots)
+				hb.accumulate(a, rows[:n], gp, blk[0], blk[1])
+				useAVX = false
+				hb.accumulate(b, rows[:n], gp, blk[0], blk[1])
+				useAVX = true
+				if diff := cmp.Diff(b, a, cmp.AllowUnexported(hbin{})); diff != "" {
+					t.Errorf("%s, %d rows, features %v (-go +vector):\n%s", kernel, n, blk, diff)
+				}
 			}
 		}
 	}
+	hb.slot16 = slots
 }
