@@ -192,7 +192,7 @@ def set_champion(base, admin, name, v):
 
 
 # The rate limiter runs on every request but never denies: predict is a
-# write-class operation (20/s per principal by default).
+# read-class operation (100/s per principal by default).
 RATE_FLAGS = ["--ratelimit.read-rate=1000000", "--ratelimit.read-burst=1000",
               "--ratelimit.write-rate=1000000", "--ratelimit.write-burst=1000"]
 
@@ -310,6 +310,15 @@ def hot_swap(base, admin, token, args, tmp, steady_row_p99):
             "p99_ratio_vs_c8_row": round(r["p99_us"] / steady_row_p99, 2) if steady_row_p99 else None}
 
 
+def print_only(rows, bare):
+    """The rows of an --only run, each with its ratio to the bare server at
+    the same concurrency."""
+    for r in rows:
+        b = next(x for x in rows if x["server"] == bare and x["concurrency"] == r["concurrency"])
+        print("%-28s c=%-3d %9.0f req/s  p50 %6.0f us  p99 %6.0f us  %.3fx %s" % (
+            r["server"], r["concurrency"], r["rps"], r["p50_us"], r["p99_us"], r["rps"] / b["rps"], bare), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -318,6 +327,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--log-sample-rate", default="0.01")
+    ap.add_argument("--only", choices=["all", "rest", "grpc"], default="all",
+                    help="measure one protocol's servers, print the rows and write nothing: a quick check (the results need all)")
     args = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
@@ -362,6 +373,14 @@ def main():
     pa, base, admin, token, gaddr = plinth[True]
     pn, nbase, _, _, ngaddr = plinth[False]
 
+    if args.only == "grpc":
+        rows += measure([
+            ("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), bare_grpc.pid),
+            ("plinth-oip-grpc", "grpc", lambda c, d: grpcload(grpcload_bin, gaddr, "bench", sample, c, d, token), pa.pid),
+            ("plinth-oip-grpc-noauth", "grpc", lambda c, d: grpcload(grpcload_bin, ngaddr, "bench", sample, c, d), pn.pid),
+        ], args)
+        print_only(rows, "bare-grpc-go")
+        return
     print("REST, interleaved", flush=True)
     rows += measure([
         ("bare-net/http", "rest", lambda c, d: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp), bare_http.pid),
@@ -370,6 +389,9 @@ def main():
         ("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), pa.pid),
         ("fastapi-uvicorn-xgboost", "rest", lambda c, d: wrk("http://127.0.0.1:18502/predict", sample, c, d, tmp), fastapi.pid),
     ], args)
+    if args.only == "rest":
+        print_only(rows, "bare-net/http")
+        return
     print("gRPC, interleaved", flush=True)
     rows += measure([
         ("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), bare_grpc.pid),

@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/plinthai/plinth/api/gen/inference"
+	"github.com/plinthai/plinth/internal/platform/server"
 )
 
 // nopWriter is a reusable ResponseWriter, so the benchmarks measure the
@@ -73,21 +75,26 @@ func BenchmarkDecodeInferJSON(b *testing.B) {
 	}
 }
 
-// BenchmarkGRPCModelInfer calls the gRPC handler as grpc-go would after
-// decoding: a ModelInferRequest with FP32 contents, metadata carrying
-// a credential but no route key.
+// BenchmarkGRPCModelInfer runs the gRPC handler as grpc-go does with
+// server.GRPCCodec, from the request's encoding to the reply's: a
+// ModelInferRequest with FP32 contents, metadata carrying a credential but
+// no route key.
 func BenchmarkGRPCModelInfer(b *testing.B) {
 	h := xgbHarness(b)
 	g := NewGRPC(h.s, "bench", h.s.logger)
-	req := &pb.ModelInferRequest{ModelName: "tiny", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
+	req, err := proto.Marshal(&pb.ModelInferRequest{ModelName: "tiny", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
 		Name: "features", Datatype: "FP32", Shape: []int64{1, 6},
 		Contents: &pb.InferTensorContents{Fp32Contents: tinyFloats()},
-	}}}
+	}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dec := func(m any) error { return m.(server.WireDecoder).DecodeWire(req) }
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer plk_x"))
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := g.ModelInfer(ctx, req)
-		if err != nil || len(resp.GetOutputs()) != 1 {
+		resp, err := g.modelInferHandler(g, ctx, dec, nil)
+		if err != nil || len(resp.(server.WireEncoder).WireBytes()) == 0 {
 			b.Fatalf("got %v, %v", resp, err)
 		}
 	}

@@ -16,7 +16,11 @@
 //   - The Open Inference Protocol (KServe V2) over REST under /v2 (with the
 //     binary tensor data extension and GET /v2/models) and over gRPC
 //     (service inference.GRPCInferenceService, raw_input_contents
-//     included). Errors are {"error": "…"} and gRPC status codes.
+//     included). Errors are {"error": "…"} and gRPC status codes. The gRPC
+//     ModelInfer handler reads the request's protobuf encoding and writes
+//     the reply's by hand (wire.go, checked against the generated code by
+//     FuzzDecodeWire), so the server must use server.GRPCCodec; a
+//     malformed request is INVALID_ARGUMENT, like any other bad input.
 //
 // Runtimes: Plinth artifacts (the header's kind picks ml/gbdt, ml/linear,
 // ml/iforest or ml/mf top-k), XGBoost JSON (imported into ml/gbdt), and

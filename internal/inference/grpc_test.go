@@ -15,22 +15,31 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/plinthai/plinth/api/gen/inference"
+	"github.com/plinthai/plinth/internal/platform/server"
 )
 
 // grpcClient serves h's service over gRPC on a loopback port.
 func grpcClient(t *testing.T, h *harness) pb.GRPCInferenceServiceClient {
 	t.Helper()
+	return pb.NewGRPCInferenceServiceClient(grpcConn(t, h))
+}
+
+// grpcConn serves h's service over gRPC on a loopback port, as the
+// platform's server does, and returns a connection to it.
+func grpcConn(t *testing.T, h *harness) *grpc.ClientConn {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(server.GRPCCodec())
 	NewGRPC(h.s, "test", slog.New(slog.NewTextHandler(io.Discard, nil))).Register(srv)
 	reflection.Register(srv)
 	go func() { _ = srv.Serve(ln) }()
@@ -39,7 +48,7 @@ func grpcClient(t *testing.T, h *harness) pb.GRPCInferenceServiceClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(); srv.Stop() })
-	return pb.NewGRPCInferenceServiceClient(conn)
+	return conn
 }
 
 func tinyFloats() []float32 {
@@ -102,6 +111,56 @@ func TestGRPCGolden(t *testing.T) {
 		if st := status.Convert(err); st.Code() != tt.code || st.Message() != tt.msg {
 			t.Errorf("%s: %v, want %s %q", tt.name, err, tt.code, tt.msg)
 		}
+	}
+}
+
+// rawCodec sends and receives messages as bytes, for requests no
+// generated client would encode.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*(v.(*[]byte)) = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }
+
+// A request that is not valid protobuf is the client's mistake: an
+// INVALID_ARGUMENT naming what is wrong, and the server serves on.
+func TestGRPCMalformedIsInvalidArgument(t *testing.T) {
+	conn := grpcConn(t, xgbHarness(t))
+	valid, err := proto.Marshal(&pb.ModelInferRequest{ModelName: "tiny", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
+		Name: "features", Datatype: "FP32", Shape: []int64{1, 6}, Contents: &pb.InferTensorContents{Fp32Contents: tinyFloats()}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		msg  string
+	}{
+		{"truncated", valid[:len(valid)-2], "request: is not a valid protobuf ModelInferRequest: it ends inside a field"},
+		{"field zero", []byte{0, 0}, "request: is not a valid protobuf ModelInferRequest: a field is malformed"},
+		{"model name not UTF-8", append([]byte{0x0a, 2, 0xc3, 0x28}, valid[6:]...), "model_name: is not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		var out []byte
+		err := conn.Invoke(context.Background(), pb.GRPCInferenceService_ModelInfer_FullMethodName, tt.b, &out, grpc.ForceCodecV2(rawCodec{}))
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || st.Message() != tt.msg {
+			t.Errorf("%s: %v, want INVALID_ARGUMENT %q", tt.name, err, tt.msg)
+		}
+	}
+	var out []byte
+	if err := conn.Invoke(context.Background(), pb.GRPCInferenceService_ModelInfer_FullMethodName, valid, &out, grpc.ForceCodecV2(rawCodec{})); err != nil {
+		t.Fatalf("a valid request after the bad ones: %v", err)
+	}
+	var resp pb.ModelInferResponse
+	if err := proto.Unmarshal(out, &resp); err != nil || len(resp.GetOutputs()) != 1 {
+		t.Errorf("reply %v: %v", &resp, err)
 	}
 }
 

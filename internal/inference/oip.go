@@ -27,6 +27,9 @@ type inferRequest struct {
 	binaryOutput bool
 	rawInputs    bool // gRPC raw_input_contents or a REST binary body
 	sc           scanner
+	// wireInputs and raw are a gRPC request's encoded input tensors and
+	// raw_input_contents, kept while decodeWire reads them.
+	wireInputs, raw [][]byte
 }
 
 func (r *inferRequest) reset() {

@@ -27,12 +27,16 @@ type tensor struct {
 	strs    [][]byte
 	// dataAt and dataEnd mark a JSON data array read before the datatype.
 	dataAt, dataEnd int
+	// contents holds a gRPC input's encoded contents message(s), read
+	// once the datatype is known.
+	contents [][]byte
 }
 
 func (t *tensor) reset() {
 	t.name, t.dt, t.ndim, t.hasData, t.binSize = nil, dtInvalid, 0, false, -1
 	t.f32, t.strs = t.f32[:0], t.strs[:0]
 	t.dataAt, t.dataEnd = 0, 0
+	t.contents = t.contents[:0]
 }
 
 // elems is the element count the shape declares.

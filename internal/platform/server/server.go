@@ -139,7 +139,7 @@ func New(cfg Config, logger *slog.Logger, reg *prometheus.Registry, ready ReadyF
 		opt(&o)
 	}
 	s := &Server{cfg: cfg, logger: logger, mux: NewMux()}
-	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes), grpc.NumStreamWorkers(streamWorkers()),
+	gopts := []grpc.ServerOption{GRPCCodec(), grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes), grpc.NumStreamWorkers(streamWorkers()),
 		grpc.UnaryInterceptor(s.unaryInterceptor(logger, !o.tracing))}
 	stream := []grpc.StreamServerInterceptor{recoverStream(logger), s.edgeStream}
 	if o.tracing {
