@@ -11,7 +11,10 @@
 // "reg:squarederror", and multiclass softmax ("multi:softprob",
 // "multi:softmax": one tree per class and round; see PredictRowClasses).
 // The result is a pure function of the data, the Params and the thread
-// count: the same inputs give bit-identical models.
+// count: the same inputs give bit-identical models. On amd64 with AVX the
+// histogram loops run in Go assembly (hist_amd64.s; no cgo), which sums
+// exactly as the Go loops do, so a model does not depend on the machine's
+// instruction set either.
 //
 // Prediction walks trees flattened into one contiguous node array per model.
 // Model.PredictRow allocates nothing; Model.PredictFrame scores many rows in
