@@ -9,6 +9,24 @@
 // slot. Each row's bins are walked with a negative index CX from -w to 0
 // (SI and DI point past the row's last feature).
 
+// GRADS reads the pair's row indexes into AX and BX and their gradient
+// pairs, widened to float64, into X0 and X1.
+#define GRADS \
+	MOVLQSX   (R10), AX         \
+	MOVLQSX   4(R10), BX        \
+	VCVTPS2PD (R12)(AX*8), X0   \
+	VCVTPS2PD (R12)(BX*8), X1
+
+// ADDSLOTS adds X0 into the slot AX and X1 into the slot BX of the histogram
+// (16 bytes a slot).
+#define ADDSLOTS \
+	SHLQ    $4, AX             \
+	SHLQ    $4, BX             \
+	VADDPD  (R8)(AX*1), X0, X2 \
+	VMOVUPD X2, (R8)(AX*1)     \
+	VADDPD  (R8)(BX*1), X1, X3 \
+	VMOVUPD X3, (R8)(BX*1)
+
 // func accumulate16AVX(h *hbin, slots *uint16, rows *int32, pairs int, gp *gpair, nf int, w int)
 //
 // slots points at the slot matrix's column f0.
@@ -23,10 +41,7 @@ TEXT ·accumulate16AVX(SB), NOSPLIT, $0-56
 	JZ    done16
 
 pair16:
-	MOVLQSX   (R10), AX
-	MOVLQSX   4(R10), BX
-	VCVTPS2PD (R12)(AX*8), X0 // (g, h) of the first row as float64
-	VCVTPS2PD (R12)(BX*8), X1
+	GRADS
 	MOVQ      w+48(FP), CX
 	IMULQ     R13, AX
 	ADDQ      CX, AX
@@ -40,12 +55,7 @@ pair16:
 feature16:
 	MOVWQZX (SI)(CX*2), AX
 	MOVWQZX (DI)(CX*2), BX
-	SHLQ    $4, AX
-	SHLQ    $4, BX
-	VADDPD  (R8)(AX*1), X0, X2
-	VMOVUPD X2, (R8)(AX*1)
-	VADDPD  (R8)(BX*1), X1, X3
-	VMOVUPD X3, (R8)(BX*1)
+	ADDSLOTS
 	INCQ    CX
 	JNZ     feature16
 
@@ -76,10 +86,7 @@ TEXT ·accumulateAVX(SB), NOSPLIT, $0-64
 	JZ    done8
 
 pair8:
-	MOVLQSX   (R10), AX
-	MOVLQSX   4(R10), BX
-	VCVTPS2PD (R12)(AX*8), X0
-	VCVTPS2PD (R12)(BX*8), X1
+	GRADS
 	MOVQ      w+56(FP), CX
 	IMULQ     R13, AX
 	ADDQ      CX, AX
@@ -95,12 +102,7 @@ feature8:
 	MOVBQZX (DI)(CX*1), BX
 	ADDL    (DX)(CX*4), AX    // the slot: offset plus bin (32-bit, zero-extended)
 	ADDL    (DX)(CX*4), BX
-	SHLQ    $4, AX
-	SHLQ    $4, BX
-	VADDPD  (R8)(AX*1), X0, X2
-	VMOVUPD X2, (R8)(AX*1)
-	VADDPD  (R8)(BX*1), X1, X3
-	VMOVUPD X3, (R8)(BX*1)
+	ADDSLOTS
 	INCQ    CX
 	JNZ     feature8
 
