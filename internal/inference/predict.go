@@ -153,16 +153,6 @@ func (s *Service) predictionID(dst []byte, c *call) []byte {
 	return strconv.AppendUint(dst, s.idSeq.Add(1), 36)
 }
 
-// idString returns the request's id, or a new process-unique one, as a
-// string in one allocation.
-func (s *Service) idString(c *call) string {
-	if len(c.id) > 0 {
-		return string(c.id)
-	}
-	var buf [64]byte
-	return string(s.predictionID(buf[:0], c))
-}
-
 // logPrediction queues a copy of the prediction for the log.
 func (s *Service) logPrediction(l *loaded, a arm, c *call, took time.Duration) {
 	le := s.logs.entry()
