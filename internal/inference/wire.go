@@ -13,7 +13,7 @@ import (
 
 // The gRPC ModelInfer call reads and writes the protocol's protobuf
 // messages by hand (decodeWire, appendWireResponse): the generated
-// structs cost a dozen allocations and a reflective walk per request, on
+// structs cost nine allocations and a reflective walk per request, on
 // a call whose model takes a few microseconds. The field numbers are the
 // upstream ones (api/proto/inference/grpc_service.proto). Decoding follows
 // the protobuf rules a generated decoder follows: fields in any order, the
