@@ -152,7 +152,7 @@ func (hb *histBuilder) accumulate(h []hbin, rows []int32, gp []gpair, f0, f1 int
 	bins := hb.bins
 	i := 0
 	if useAVX && len(rows) >= 2 && w > 0 {
-		_ = h[hb.slots-1]
+		h = h[:hb.slots] // the kernel indexes h by slot without bounds checks
 		i = len(rows) &^ 1
 		accumulateAVX(&h[0], &bins[f0], &rows[0], i/2, &gp[0], nf, &off[0], w)
 	}
@@ -192,7 +192,7 @@ func (hb *histBuilder) accumulate16(h []hbin, rows []int32, gp []gpair, f0, f1 i
 	slots := hb.slot16
 	i := 0
 	if useAVX && len(rows) >= 2 && w > 0 {
-		_ = h[hb.slots-1]
+		h = h[:hb.slots] // the kernel indexes h by slot without bounds checks
 		i = len(rows) &^ 1
 		accumulate16AVX(&h[0], &slots[f0], &rows[0], i/2, &gp[0], nf, w)
 	}
