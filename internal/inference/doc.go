@@ -19,7 +19,8 @@
 //     included). Errors are {"error": "…"} and gRPC status codes. The gRPC
 //     ModelInfer handler reads the request's protobuf encoding and writes
 //     the reply's by hand (wire.go, checked against the generated code by
-//     FuzzDecodeWire), so the server must use server.GRPCCodec; a
+//     FuzzDecodeWire) on a server built with server.GRPCCodec (with
+//     grpc-go's own codec it goes through the generated messages); a
 //     malformed request is INVALID_ARGUMENT, like any other bad input.
 //
 // Runtimes: Plinth artifacts (the header's kind picks ml/gbdt, ml/linear,

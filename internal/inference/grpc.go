@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	pb "github.com/plinthai/plinth/api/gen/inference"
 	"github.com/plinthai/plinth/internal/platform/problem"
@@ -34,9 +35,10 @@ func NewGRPC(s *Service, version string, logger *slog.Logger) *GRPC {
 	return &GRPC{s: s, logger: logger, version: version, routeHeader: lowerASCII(s.cfg.RouteHeader)}
 }
 
-// Register adds the service to srv, which must be built with
-// server.GRPCCodec: ModelInfer's handler reads and writes the protocol's
-// messages by hand (wire.go).
+// Register adds the service to srv. ModelInfer's handler reads and writes
+// the protocol's messages by hand (wire.go) when srv is built with
+// server.GRPCCodec, as the platform's server is; with grpc-go's own codec
+// it works too, through the generated messages.
 func (g *GRPC) Register(srv *grpc.Server) {
 	desc := pb.GRPCInferenceService_ServiceDesc
 	desc.Methods = slices.Clone(desc.Methods)
@@ -100,14 +102,27 @@ func (g *GRPC) ModelMetadata(_ context.Context, req *pb.ModelMetadataRequest) (*
 func (g *GRPC) ModelInfer(ctx context.Context, req *pb.ModelInferRequest) (*pb.ModelInferResponse, error) {
 	c := g.s.getCall()
 	defer g.s.putCall(c)
-	var err error
-	if c.body, err = (proto.MarshalOptions{}).MarshalAppend(c.body[:0], req); err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+	if err := c.encodeRequest(req); err != nil {
+		return nil, err
 	}
 	reply, err := g.infer(ctx, c)
 	if err != nil {
 		return nil, err
 	}
+	return protoReply(reply)
+}
+
+// encodeRequest puts req's encoding in c.body, for infer.
+func (c *call) encodeRequest(req *pb.ModelInferRequest) error {
+	var err error
+	if c.body, err = (proto.MarshalOptions{}).MarshalAppend(c.body[:0], req); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	return nil
+}
+
+// protoReply decodes infer's reply into the generated message.
+func protoReply(reply any) (*pb.ModelInferResponse, error) {
 	resp := new(pb.ModelInferResponse)
 	if err := proto.Unmarshal(reply.(wireReply), resp); err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
@@ -117,26 +132,53 @@ func (g *GRPC) ModelInfer(ctx context.Context, req *pb.ModelInferRequest) (*pb.M
 
 // modelInferHandler is ModelInfer as the gRPC server runs it: the codec
 // (server.GRPCCodec) copies the request's bytes into a pooled call, which
-// infer decodes in place, and sends the reply's bytes as they are.
+// infer decodes in place, and sends the reply's bytes as they are. With
+// grpc-go's own codec the request's fields arrive as the unknown fields of
+// an empty message and the reply goes out as the generated message: the
+// same answers, at the generated code's cost.
 func (g *GRPC) modelInferHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 	c := g.s.getCall()
 	defer g.s.putCall(c)
-	if err := dec((*wireCall)(c)); err != nil {
+	in := &c.grpcIn
+	in.c, in.decoded, c.body = c, false, c.body[:0]
+	if err := dec(in); err != nil {
 		return nil, err
 	}
+	plain := !in.decoded
+	if plain {
+		c.body = append(c.body, in.ProtoReflect().GetUnknown()...)
+		proto.Reset(&in.Empty)
+	}
 	if interceptor == nil {
-		return g.infer(ctx, c)
+		return g.answer(ctx, c, plain)
 	}
 	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: pb.GRPCInferenceService_ModelInfer_FullMethodName}
-	return interceptor(ctx, (*wireCall)(c), info, func(ctx context.Context, _ any) (any, error) { return g.infer(ctx, c) })
+	return interceptor(ctx, in, info, func(ctx context.Context, _ any) (any, error) { return g.answer(ctx, c, plain) })
 }
 
-// wireCall is a call as the gRPC codec sees the request message.
-type wireCall call
+// answer is infer's reply, as the generated message when plain.
+func (g *GRPC) answer(ctx context.Context, c *call, plain bool) (any, error) {
+	reply, err := g.infer(ctx, c)
+	if err != nil || !plain {
+		return reply, err
+	}
+	return protoReply(reply)
+}
+
+// grpcRequest is the ModelInfer request as a gRPC codec sees it. With
+// server.GRPCCodec, DecodeWire copies the encoding into the call's body.
+// Any other protobuf codec sees the embedded Empty, a message with no
+// fields, and keeps every field of the request as an unknown field.
+type grpcRequest struct {
+	emptypb.Empty
+	c       *call
+	decoded bool
+}
 
 // DecodeWire keeps a copy of the encoded request in the call's body.
-func (w *wireCall) DecodeWire(b []byte) error {
-	w.body = append(w.body[:0], b...)
+func (r *grpcRequest) DecodeWire(b []byte) error {
+	r.c.body = append(r.c.body[:0], b...)
+	r.decoded = true
 	return nil
 }
 

@@ -33,13 +33,16 @@ func grpcClient(t *testing.T, h *harness) pb.GRPCInferenceServiceClient {
 
 // grpcConn serves h's service over gRPC on a loopback port, as the
 // platform's server does, and returns a connection to it.
-func grpcConn(t *testing.T, h *harness) *grpc.ClientConn {
+func grpcConn(t *testing.T, h *harness, opts ...grpc.ServerOption) *grpc.ClientConn {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer(server.GRPCCodec())
+	if opts == nil {
+		opts = []grpc.ServerOption{server.GRPCCodec()}
+	}
+	srv := grpc.NewServer(opts...)
 	NewGRPC(h.s, "test", slog.New(slog.NewTextHandler(io.Discard, nil))).Register(srv)
 	reflection.Register(srv)
 	go func() { _ = srv.Serve(ln) }()
@@ -161,6 +164,33 @@ func TestGRPCMalformedIsInvalidArgument(t *testing.T) {
 	var resp pb.ModelInferResponse
 	if err := proto.Unmarshal(out, &resp); err != nil || len(resp.GetOutputs()) != 1 {
 		t.Errorf("reply %v: %v", &resp, err)
+	}
+}
+
+// On a server with grpc-go's own codec ModelInfer still answers, through
+// the generated messages, the same as with the wire codec.
+func TestGRPCWithoutTheWireCodec(t *testing.T) {
+	h := xgbHarness(t)
+	wire := grpcClient(t, h)
+	plain := pb.NewGRPCInferenceServiceClient(grpcConn(t, h, grpc.MaxRecvMsgSize(1<<20)))
+	for _, version := range []string{"", "1"} {
+		req := &pb.ModelInferRequest{ModelName: "tiny", ModelVersion: version, Id: "w1", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
+			Name: "features", Datatype: "FP32", Shape: []int64{1, 6}, Contents: &pb.InferTensorContents{Fp32Contents: tinyFloats()}}}}
+		want, err := wire.ModelInfer(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := plain.ModelInfer(context.Background(), req)
+		if err != nil {
+			t.Fatalf("version %q, grpc-go's codec: %v", version, err)
+		}
+		if !proto.Equal(got, want) {
+			t.Errorf("version %q: grpc-go's codec answered %v, the wire codec %v", version, got, want)
+		}
+	}
+	_, err := plain.ModelInfer(context.Background(), &pb.ModelInferRequest{ModelName: "tiny"})
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || st.Message() != "inputs: at least one input is required" {
+		t.Errorf("no inputs, grpc-go's codec: %v, want INVALID_ARGUMENT naming inputs", err)
 	}
 }
 

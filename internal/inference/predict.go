@@ -26,6 +26,8 @@ type call struct {
 	req  inferRequest
 	v1   v1Request
 	bc   batchCall
+	// grpcIn is the gRPC request message that fills body.
+	grpcIn grpcRequest
 }
 
 func newCall() *call {
