@@ -96,29 +96,19 @@ func (g *GRPC) ModelMetadata(_ context.Context, req *pb.ModelMetadataRequest) (*
 	return out, nil
 }
 
-// ModelInfer implements the protocol for callers in the same process,
-// through the same path as the server's handler (modelInferHandler), which
-// reads and writes the wire format without these structs.
+// ModelInfer implements the protocol for callers in the same process: the
+// request goes through the server's handler (modelInferHandler) as it
+// would with grpc-go's own codec.
 func (g *GRPC) ModelInfer(ctx context.Context, req *pb.ModelInferRequest) (*pb.ModelInferResponse, error) {
-	c := g.s.getCall()
-	defer g.s.putCall(c)
-	if err := c.encodeRequest(req); err != nil {
-		return nil, err
+	b, err := proto.Marshal(req)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	reply, err := g.infer(ctx, c)
+	reply, err := g.modelInferHandler(g, ctx, func(m any) error { return proto.Unmarshal(b, m.(proto.Message)) }, nil)
 	if err != nil {
 		return nil, err
 	}
-	return protoReply(reply)
-}
-
-// encodeRequest puts req's encoding in c.body, for infer.
-func (c *call) encodeRequest(req *pb.ModelInferRequest) error {
-	var err error
-	if c.body, err = (proto.MarshalOptions{}).MarshalAppend(c.body[:0], req); err != nil {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	return nil
+	return reply.(*pb.ModelInferResponse), nil
 }
 
 // protoReply decodes infer's reply into the generated message.
@@ -140,7 +130,7 @@ func (g *GRPC) modelInferHandler(srv any, ctx context.Context, dec func(any) err
 	c := g.s.getCall()
 	defer g.s.putCall(c)
 	in := &c.grpcIn
-	in.c, in.decoded, c.body = c, false, c.body[:0]
+	in.decoded, c.body = false, c.body[:0]
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -165,7 +155,7 @@ func (g *GRPC) answer(ctx context.Context, c *call, plain bool) (any, error) {
 	return protoReply(reply)
 }
 
-// grpcRequest is the ModelInfer request as a gRPC codec sees it. With
+// grpcRequest is the ModelInfer request of call c as a gRPC codec sees it. With
 // server.GRPCCodec, DecodeWire copies the encoding into the call's body.
 // Any other protobuf codec sees the embedded Empty, a message with no
 // fields, and keeps every field of the request as an unknown field.

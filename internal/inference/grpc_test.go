@@ -148,6 +148,7 @@ func TestGRPCMalformedIsInvalidArgument(t *testing.T) {
 	}{
 		{"truncated", valid[:len(valid)-2], "request: is not a valid protobuf ModelInferRequest: it ends inside a field"},
 		{"field zero", []byte{0, 0}, "request: is not a valid protobuf ModelInferRequest: a field is malformed"},
+		// valid starts with model_name "tiny" (tag, length, 4 bytes): swap it for 2 bytes that are not UTF-8
 		{"model name not UTF-8", append([]byte{0x0a, 2, 0xc3, 0x28}, valid[6:]...), "model_name: is not valid UTF-8"},
 	}
 	for _, tt := range tests {
@@ -167,30 +168,40 @@ func TestGRPCMalformedIsInvalidArgument(t *testing.T) {
 	}
 }
 
-// On a server with grpc-go's own codec ModelInfer still answers, through
-// the generated messages, the same as with the wire codec.
+// On a server with grpc-go's own codec, and called in process, ModelInfer
+// answers through the generated messages the same as over the wire codec.
 func TestGRPCWithoutTheWireCodec(t *testing.T) {
 	h := xgbHarness(t)
 	wire := grpcClient(t, h)
 	plain := pb.NewGRPCInferenceServiceClient(grpcConn(t, h, grpc.MaxRecvMsgSize(1<<20)))
-	for _, version := range []string{"", "1"} {
-		req := &pb.ModelInferRequest{ModelName: "tiny", ModelVersion: version, Id: "w1", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
-			Name: "features", Datatype: "FP32", Shape: []int64{1, 6}, Contents: &pb.InferTensorContents{Fp32Contents: tinyFloats()}}}}
-		want, err := wire.ModelInfer(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := plain.ModelInfer(context.Background(), req)
-		if err != nil {
-			t.Fatalf("version %q, grpc-go's codec: %v", version, err)
-		}
-		if !proto.Equal(got, want) {
-			t.Errorf("version %q: grpc-go's codec answered %v, the wire codec %v", version, got, want)
-		}
+	direct := NewGRPC(h.s, "test", h.s.logger)
+	callers := map[string]func(context.Context, *pb.ModelInferRequest) (*pb.ModelInferResponse, error){
+		"grpc-go's codec": func(ctx context.Context, r *pb.ModelInferRequest) (*pb.ModelInferResponse, error) {
+			return plain.ModelInfer(ctx, r)
+		},
+		"in process": direct.ModelInfer,
 	}
-	_, err := plain.ModelInfer(context.Background(), &pb.ModelInferRequest{ModelName: "tiny"})
-	if st := status.Convert(err); st.Code() != codes.InvalidArgument || st.Message() != "inputs: at least one input is required" {
-		t.Errorf("no inputs, grpc-go's codec: %v, want INVALID_ARGUMENT naming inputs", err)
+	ctx := context.Background()
+	for name, infer := range callers {
+		for _, version := range []string{"", "1"} {
+			req := &pb.ModelInferRequest{ModelName: "tiny", ModelVersion: version, Id: "w1", Inputs: []*pb.ModelInferRequest_InferInputTensor{{
+				Name: "features", Datatype: "FP32", Shape: []int64{1, 6}, Contents: &pb.InferTensorContents{Fp32Contents: tinyFloats()}}}}
+			want, err := wire.ModelInfer(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := infer(ctx, req)
+			if err != nil {
+				t.Fatalf("%s, version %q: %v", name, version, err)
+			}
+			if !proto.Equal(got, want) {
+				t.Errorf("%s, version %q: answered %v, the wire codec %v", name, version, got, want)
+			}
+		}
+		_, err := infer(ctx, &pb.ModelInferRequest{ModelName: "tiny"})
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || st.Message() != "inputs: at least one input is required" {
+			t.Errorf("%s, no inputs: %v, want INVALID_ARGUMENT naming inputs", name, err)
+		}
 	}
 }
 

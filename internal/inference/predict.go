@@ -31,7 +31,9 @@ type call struct {
 }
 
 func newCall() *call {
-	return &call{bc: batchCall{done: make(chan struct{}, 1)}}
+	c := &call{bc: batchCall{done: make(chan struct{}, 1)}}
+	c.grpcIn.c = c
+	return c
 }
 
 func (s *Service) getCall() *call {

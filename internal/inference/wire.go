@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -326,7 +327,7 @@ func (t *tensor) addPacked(b []byte) error {
 	if typ == protowire.Fixed32Type && len(b)%4 == 0 {
 		// The common case, FP32 features: no per-element dispatch.
 		for ; len(b) >= 4; b = b[4:] {
-			t.f32 = append(t.f32, math.Float32frombits(uint32(b[0])|uint32(b[1])<<8|uint32(b[2])<<16|uint32(b[3])<<24))
+			t.f32 = append(t.f32, math.Float32frombits(binary.LittleEndian.Uint32(b)))
 		}
 		return nil
 	}
