@@ -168,17 +168,19 @@ func (m *Model) checkVector(v User) error {
 
 // dot returns the inner product of a and b (len(b) ≥ len(a)), with four
 // independent accumulators so the adds pipeline. The loop shape lets the
-// compiler drop every bounds check.
+// compiler drop every bounds check. Each product is rounded on its own
+// (the conversions forbid fused multiply-adds), as in sgdStep, so the
+// result is the same on every machine.
 func dot(a, b []float64) float64 {
 	var s0, s1, s2, s3 float64
 	for ; len(a) >= 4 && len(b) >= 4; a, b = a[4:], b[4:] {
-		s0 += a[0] * b[0]
-		s1 += a[1] * b[1]
-		s2 += a[2] * b[2]
-		s3 += a[3] * b[3]
+		s0 += float64(a[0] * b[0])
+		s1 += float64(a[1] * b[1])
+		s2 += float64(a[2] * b[2])
+		s3 += float64(a[3] * b[3])
 	}
 	for j := 0; j < len(a) && j < len(b); j++ {
-		s0 += a[j] * b[j]
+		s0 += float64(a[j] * b[j])
 	}
 	return (s0 + s1) + (s2 + s3)
 }
