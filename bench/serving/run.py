@@ -373,31 +373,29 @@ def main():
     pa, base, admin, token, gaddr = plinth[True]
     pn, nbase, _, _, ngaddr = plinth[False]
 
-    if args.only == "grpc":
-        rows += measure([
-            ("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), bare_grpc.pid),
-            ("plinth-oip-grpc", "grpc", lambda c, d: grpcload(grpcload_bin, gaddr, "bench", sample, c, d, token), pa.pid),
-            ("plinth-oip-grpc-noauth", "grpc", lambda c, d: grpcload(grpcload_bin, ngaddr, "bench", sample, c, d), pn.pid),
-        ], args)
-        print_only(rows, "bare-grpc-go")
-        return
-    print("REST, interleaved", flush=True)
-    rows += measure([
+    rest = [
         ("bare-net/http", "rest", lambda c, d: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp), bare_http.pid),
         ("plinth-v1-predict", "rest", lambda c, d: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token), pa.pid),
         ("plinth-v1-predict-noauth", "rest", lambda c, d: wrk(nbase + "/v1/models/bench:predict", sample, c, d, tmp), pn.pid),
         ("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), pa.pid),
         ("fastapi-uvicorn-xgboost", "rest", lambda c, d: wrk("http://127.0.0.1:18502/predict", sample, c, d, tmp), fastapi.pid),
-    ], args)
-    if args.only == "rest":
-        print_only(rows, "bare-net/http")
-        return
-    print("gRPC, interleaved", flush=True)
-    rows += measure([
+    ]
+    grpc = [
         ("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), bare_grpc.pid),
         ("plinth-oip-grpc", "grpc", lambda c, d: grpcload(grpcload_bin, gaddr, "bench", sample, c, d, token), pa.pid),
         ("plinth-oip-grpc-noauth", "grpc", lambda c, d: grpcload(grpcload_bin, ngaddr, "bench", sample, c, d), pn.pid),
-    ], args)
+    ]
+    if args.only != "grpc":
+        print("REST, interleaved", flush=True)
+        rows += measure(rest, args)
+        if args.only == "rest":
+            print_only(rows, "bare-net/http")
+            return
+    print("gRPC, interleaved", flush=True)
+    rows += measure(grpc, args)
+    if args.only == "grpc":
+        print_only(rows, "bare-grpc-go")
+        return
     for p in (bare_http, bare_grpc, pn, fastapi):
         stop(p)
 
