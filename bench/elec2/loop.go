@@ -118,6 +118,10 @@ func config(dir string) (app.Config, error) {
 	cfg.Ingest.StreamsFile, cfg.Ingest.MaxEventAge = filepath.Join(dir, "streams.yaml"), 0
 	cfg.Features.ViewsFile, cfg.Features.OfflineFlush = filepath.Join(dir, "views.yaml"), 20*time.Millisecond
 	cfg.Monitor.RulesFile = filepath.Join(dir, "rules.yaml")
+	// Half an hour of the replay's clock passes in milliseconds: a
+	// prediction log lingering for others would reach the monitor hours
+	// late.
+	cfg.Inference.LogLinger = 0
 	cfg.Monitor.BucketWidth, cfg.Monitor.Buckets = halfOur, day
 	cfg.Monitor.EvalInterval, cfg.Monitor.RetrainCooldown = 100*time.Millisecond, 72*time.Hour
 	cfg.Rollout.Tick, cfg.Rollout.CanarySteps = 20*time.Millisecond, []float64{100}

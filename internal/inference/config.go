@@ -18,6 +18,7 @@ const (
 	DefaultLogSampleRate    = 1.0
 	DefaultLogFeatures      = LogFeaturesHash
 	DefaultLogQueue         = 4096
+	DefaultLogLinger        = 50 * time.Millisecond
 	DefaultShadowQueue      = 1024
 	DefaultPinnedVersions   = 4
 	DefaultLoadTimeout      = 2 * time.Minute
@@ -41,6 +42,7 @@ type Config struct {
 	LogSampleRate    float64       `yaml:"log-sample-rate"`
 	LogFeatures      string        `yaml:"log-features"`
 	LogQueue         int           `yaml:"log-queue"`
+	LogLinger        time.Duration `yaml:"log-linger"`
 	ShadowQueue      int           `yaml:"shadow-queue"`
 	PinnedVersions   int           `yaml:"pinned-versions"`
 	LoadTimeout      time.Duration `yaml:"load-timeout"`
@@ -57,6 +59,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.LogSampleRate, "inference.log-sample-rate", DefaultLogSampleRate, "share of predictions published to PREDICTIONS, 0 to 1")
 	fs.StringVar(&c.LogFeatures, "inference.log-features", DefaultLogFeatures, "what prediction logs carry of the inputs: full, hash or none")
 	fs.IntVar(&c.LogQueue, "inference.log-queue", DefaultLogQueue, "prediction logs waiting for the bus; past this they are dropped and counted")
+	fs.DurationVar(&c.LogLinger, "inference.log-linger", DefaultLogLinger, "longest a prediction log waits for others to share its publish (0: publish what is queued at once)")
 	fs.IntVar(&c.ShadowQueue, "inference.shadow-queue", DefaultShadowQueue, "shadow predictions waiting to run; past this they are dropped and counted")
 	fs.IntVar(&c.PinnedVersions, "inference.pinned-versions", DefaultPinnedVersions, "versions kept loaded per model for requests that pin one, beside champion and challenger")
 	fs.DurationVar(&c.LoadTimeout, "inference.load-timeout", DefaultLoadTimeout, "time allowed to fetch and load one model version")
@@ -80,6 +83,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BatchMaxDelay < 0 {
 		errs = append(errs, errors.New("inference.batch-max-delay: must not be negative"))
+	}
+	if c.LogLinger < 0 {
+		errs = append(errs, errors.New("inference.log-linger: must not be negative"))
 	}
 	if c.PinnedVersions < 0 {
 		errs = append(errs, errors.New("inference.pinned-versions: must not be negative"))

@@ -8,24 +8,31 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/plinthai/plinth/internal/platform/bus"
 	"github.com/plinthai/plinth/internal/wire"
 )
 
-// Publisher publishes prediction logs; *bus.Bus implements it. Publish
-// blocks until the bus acknowledges, so it is only called off the request
-// path.
+// Publisher publishes prediction logs; *bus.Bus implements it.
+// PublishBatch waits until the bus acknowledges the batch, so it is only
+// called off the request path.
 type Publisher interface {
-	Publish(ctx context.Context, subject string, data []byte, msgID string, hdr nats.Header) (*jetstream.PubAck, error)
+	PublishBatch(ctx context.Context, msgs []bus.Message) (int, error)
 }
 
 // Prediction log tuning.
 const (
-	logWorkers        = 2
+	logWorkers = 2
+	// logBatch is the most entries one publish carries (at most the queue's
+	// length). One batch costs the bus about what one message did (a
+	// write, a wake-up of its reader, one store flush, the
+	// acknowledgements in one read), so at a sampled rate of a few hundred
+	// logs a second lingering for company (Config.LogLinger) is most of the
+	// saving; the monitor's windows are minutes, a log 50 ms late changes
+	// nothing there.
+	logBatch          = 256
 	logPublishTimeout = 5 * time.Second
 	logDrainTimeout   = 2 * time.Second
 )
@@ -50,13 +57,17 @@ type logEntry struct {
 }
 
 // predLog samples predictions and publishes them to PREDICTIONS from a few
-// workers. offer never blocks: when the queue is full (the bus is slow) the
-// entry is dropped and counted.
+// workers, in batches. offer never blocks: when the queue is full (the bus
+// is slow) the entry is dropped and counted. Besides the queue, each
+// worker holds at most one batch.
 type predLog struct {
 	pub      Publisher
 	rate     float64
 	features string
+	batch    int
+	linger   time.Duration
 	q        chan *logEntry
+	waiting  atomic.Int64 // queued or in a worker's batch
 	m        *metrics
 	logger   *slog.Logger
 	pool     sync.Pool
@@ -64,7 +75,7 @@ type predLog struct {
 
 func newPredLog(pub Publisher, cfg Config, m *metrics, logger *slog.Logger) *predLog {
 	return &predLog{
-		pub: pub, rate: cfg.LogSampleRate, features: cfg.LogFeatures,
+		pub: pub, rate: cfg.LogSampleRate, features: cfg.LogFeatures, batch: max(1, min(logBatch, cfg.LogQueue)), linger: cfg.LogLinger,
 		q: make(chan *logEntry, cfg.LogQueue), m: m, logger: logger,
 		pool: sync.Pool{New: func() any { return new(logEntry) }},
 	}
@@ -88,9 +99,11 @@ func (p *predLog) entry() *logEntry {
 
 // offer queues e or, when the queue is full, drops and counts it.
 func (p *predLog) offer(e *logEntry) {
+	p.waiting.Add(1)
 	select {
 	case p.q <- e:
 	default:
+		p.waiting.Add(-1)
 		p.m.logs.WithLabelValues("dropped").Inc()
 		p.pool.Put(e)
 	}
@@ -108,46 +121,101 @@ func (p *predLog) run(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
+// work publishes batches: it waits for an entry, gathers more for up to
+// the linger or until the batch is full, and publishes them together.
 func (p *predLog) work(ctx context.Context) {
+	batch := make([]*logEntry, 0, p.batch)
+	msgs := make([]bus.Message, 0, p.batch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		select {
 		case e := <-p.q:
-			p.publish(ctx, e)
+			batch = append(batch, e)
 		case <-ctx.Done():
-			p.drain()
+			p.drain(batch, msgs)
 			return
 		}
+		if p.linger > 0 {
+			linger.Reset(p.linger)
+		gather:
+			for len(batch) < p.batch {
+				select {
+				case e := <-p.q:
+					batch = append(batch, e)
+				case <-linger.C:
+					break gather
+				case <-ctx.Done():
+					break gather
+				}
+			}
+			linger.Stop()
+		}
+		batch = p.fill(batch)
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logPublishTimeout)
+		batch = p.publish(pctx, batch, msgs)
+		cancel()
 	}
 }
 
-func (p *predLog) drain() {
+// fill adds what is queued to batch, up to its size, without waiting.
+func (p *predLog) fill(batch []*logEntry) []*logEntry {
+	for len(batch) < p.batch {
+		select {
+		case e := <-p.q:
+			batch = append(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain publishes batch and what is queued within logDrainTimeout.
+func (p *predLog) drain(batch []*logEntry, msgs []bus.Message) {
 	ctx, cancel := context.WithTimeout(context.Background(), logDrainTimeout)
 	defer cancel()
 	for {
-		select {
-		case e := <-p.q:
-			p.publish(ctx, e)
-		default:
+		batch = p.fill(batch)
+		if len(batch) == 0 || ctx.Err() != nil {
 			return
 		}
+		batch = p.publish(ctx, batch, msgs)
 	}
 }
 
-func (p *predLog) publish(ctx context.Context, e *logEntry) {
-	defer p.pool.Put(e)
-	data, err := json.Marshal(p.wire(e))
+// publish publishes batch, counts the outcomes, returns the entries to
+// the pool and returns batch emptied.
+func (p *predLog) publish(ctx context.Context, batch []*logEntry, msgs []bus.Message) []*logEntry {
+	msgs = msgs[:0]
+	failed := 0
+	for _, e := range batch {
+		data, err := json.Marshal(p.wire(e))
+		if err != nil {
+			failed++
+			continue
+		}
+		msgs = append(msgs, bus.Message{Subject: wire.PredictionSubject(e.model), Data: data, MsgID: e.id})
+	}
+	for i, e := range batch {
+		p.pool.Put(e)
+		batch[i] = nil
+	}
+	n, err := 0, error(nil)
+	if len(msgs) > 0 {
+		n, err = p.pub.PublishBatch(ctx, msgs)
+	}
+	p.waiting.Add(-int64(len(batch)))
+	failed += len(msgs) - n
 	if err != nil {
-		p.m.logs.WithLabelValues("failed").Inc()
-		return
+		p.logger.Debug("publish prediction logs", "published", n, "failed", len(msgs)-n, "err", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, logPublishTimeout)
-	defer cancel()
-	if _, err := p.pub.Publish(ctx, wire.PredictionSubject(e.model), data, e.id, nil); err != nil {
-		p.m.logs.WithLabelValues("failed").Inc()
-		p.logger.Debug("publish prediction log", "model", e.model, "err", err)
-		return
+	p.m.logs.WithLabelValues("published").Add(float64(n))
+	if failed > 0 {
+		p.m.logs.WithLabelValues("failed").Add(float64(failed))
 	}
-	p.m.logs.WithLabelValues("published").Inc()
+	clear(msgs)
+	return batch[:0]
 }
 
 // wire builds the contract message of an entry.

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/plinthai/plinth/internal/platform/bus"
 	"github.com/plinthai/plinth/internal/registry"
 	"github.com/plinthai/plinth/internal/wire"
 )
@@ -85,30 +84,36 @@ func TestCanaryStickyAndSplit(t *testing.T) {
 // recorder is a Publisher that keeps prediction logs; with block set it
 // blocks until released, like a stalled bus.
 type recorder struct {
-	mu    sync.Mutex
-	logs  []wire.PredictionLog
-	block chan struct{}
+	mu      sync.Mutex
+	logs    []wire.PredictionLog
+	batches []int // the size of each PublishBatch
+	block   chan struct{}
 }
 
-func (r *recorder) Publish(ctx context.Context, subject string, data []byte, _ string, _ nats.Header) (*jetstream.PubAck, error) {
+func (r *recorder) PublishBatch(ctx context.Context, msgs []bus.Message) (int, error) {
 	if r.block != nil {
 		select {
 		case <-r.block:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
-	var l wire.PredictionLog
-	if err := json.Unmarshal(data, &l); err != nil {
-		return nil, err
-	}
-	if subject != wire.PredictionSubject(l.Model) {
-		return nil, fmt.Errorf("subject %q for model %q", subject, l.Model)
-	}
 	r.mu.Lock()
-	r.logs = append(r.logs, l)
+	r.batches = append(r.batches, len(msgs))
 	r.mu.Unlock()
-	return &jetstream.PubAck{}, nil
+	for i, m := range msgs {
+		var l wire.PredictionLog
+		if err := json.Unmarshal(m.Data, &l); err != nil {
+			return i, err
+		}
+		if m.Subject != wire.PredictionSubject(l.Model) || m.MsgID != l.ID {
+			return i, fmt.Errorf("subject %q, message id %q for model %q, id %q", m.Subject, m.MsgID, l.Model, l.ID)
+		}
+		r.mu.Lock()
+		r.logs = append(r.logs, l)
+		r.mu.Unlock()
+	}
+	return len(msgs), nil
 }
 
 func (r *recorder) byArm() map[string]int {
@@ -151,7 +156,9 @@ func TestPredictionLogSamplingAndDrops(t *testing.T) {
 		h.predictV1(`{"features":[1,2,3]}`, nil)
 	}
 	published := func() float64 { return testutil.ToFloat64(h.s.metrics.logs.WithLabelValues("published")) }
-	waitFor(t, "logs to be published", func() bool { return len(h.s.logs.q) == 0 && published() == float64(rec.byArm()[wire.ArmChampion]) })
+	waitFor(t, "logs to be published", func() bool {
+		return h.s.logs.waiting.Load() == 0 && published() == float64(rec.byArm()[wire.ArmChampion])
+	})
 	if got := rec.byArm()[wire.ArmChampion]; got < 140 || got > 260 {
 		t.Errorf("logged %d of %d at rate 0.25, want about 200", got, n)
 	}
@@ -173,12 +180,56 @@ func TestPredictionLogSamplingAndDrops(t *testing.T) {
 	}
 	dropped := testutil.ToFloat64(h.s.metrics.logs.WithLabelValues("dropped"))
 	close(slow.block)
-	if dropped < 90 {
-		t.Errorf("dropped %v of 100 with a stalled bus and a queue of 4, want ≥ 90", dropped)
+	// The queue holds 4 and each of the two workers one batch of at most
+	// the queue's length: 12 wait, the other 88 are dropped.
+	if dropped < 88 {
+		t.Errorf("dropped %v of 100 with a stalled bus and a queue of 4, want ≥ 88", dropped)
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("100 requests took %s with a stalled bus", took)
 	}
+}
+
+func TestPredictionLogBatches(t *testing.T) {
+	// With a linger far longer than the test, a batch goes out when it is
+	// full (the queue's length, 8 here), and what is left goes out when the
+	// service stops.
+	rec := &recorder{}
+	cfg := testConfig(t)
+	cfg.LogQueue, cfg.LogLinger = 8, time.Hour
+	reg := newFakeRegistry()
+	reg.setAlias("m", aliasChampion, reg.addVersion("m", "test:const", nil, nil))
+	h := start(t, reg, cfg, rec)
+	for range 16 {
+		h.predictV1(`{"features":[1,2,3]}`, nil)
+	}
+	waitFor(t, "two full batches", func() bool { return len(rec.byArm()) > 0 && rec.byArm()[wire.ArmChampion] == 16 })
+	rec.mu.Lock()
+	if len(rec.batches) != 2 || rec.batches[0] != 8 || rec.batches[1] != 8 {
+		t.Errorf("published in batches %v, want [8 8]", rec.batches)
+	}
+	rec.mu.Unlock()
+	for range 3 {
+		h.predictV1(`{"features":[1,2,3]}`, nil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.s.Stopping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.byArm()[wire.ArmChampion]; got != 19 {
+		t.Errorf("after stopping, %d of 19 logs published, want all", got)
+	}
+	if got := testutil.ToFloat64(h.s.metrics.logs.WithLabelValues("published")); got != 19 {
+		t.Errorf("published counter %v, want 19", got)
+	}
+
+	// Without a linger a lone log goes out at once.
+	rec = &recorder{}
+	cfg.LogLinger = 0
+	h = start(t, reg, cfg, rec)
+	h.predictV1(`{"features":[1,2,3]}`, nil)
+	waitFor(t, "the log", func() bool { return rec.byArm()[wire.ArmChampion] == 1 })
 }
 
 func TestHotSwapUnderLoad(t *testing.T) {

@@ -28,6 +28,10 @@ const (
 	drainTimeout = 10 * time.Second
 	// connName identifies Plinth's connections in the server's monitoring.
 	connName = "plinth"
+	// asyncAckTimeout is how long an asynchronous publish waits for its
+	// acknowledgement before the client forgets it (a lost connection would
+	// otherwise keep it pending forever).
+	asyncAckTimeout = 30 * time.Second
 )
 
 // Bus is a connection to JetStream, and the embedded server when there is
@@ -72,7 +76,7 @@ func Open(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(b.nc)
+	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(asyncAckTimeout))
 	if err != nil {
 		_ = b.Close()
 		return nil, fmt.Errorf("open jetstream: %w", err)
@@ -227,6 +231,57 @@ func (b *Bus) Publish(ctx context.Context, subject string, data []byte, msgID st
 		return nil, fmt.Errorf("publish to %q: %w", msg.Subject, err)
 	}
 	return ack, nil
+}
+
+// Message is one message of PublishBatch.
+type Message struct {
+	Subject string // without the bus's prefix
+	Data    []byte
+	MsgID   string // JetStream's de-duplication id; empty for none
+}
+
+// PublishBatch publishes msgs one after the other without waiting, so the
+// connection sends them in few writes and JetStream stores and
+// acknowledges them together, then waits until each is acknowledged or ctx
+// is done. It returns how many were persisted and the first error. A
+// message still unacknowledged when ctx is done counts as not persisted,
+// though JetStream may yet store it; its MsgID makes a retry harmless.
+// The messages' Data must not change until the acknowledgements are in
+// (the client resends a message a stream was not ready for).
+func (b *Bus) PublishBatch(ctx context.Context, msgs []Message) (int, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	var first error
+	for _, m := range msgs {
+		msg := &nats.Msg{Subject: b.Subject(m.Subject), Data: m.Data}
+		if m.MsgID != "" {
+			msg.Header = nats.Header{jetstream.MsgIDHeader: {m.MsgID}}
+		}
+		f, err := b.js.PublishMsgAsync(msg)
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("publish to %q: %w", msg.Subject, err)
+			}
+			continue
+		}
+		futures = append(futures, f)
+	}
+	n := 0
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+			n++
+		case err := <-f.Err():
+			if first == nil {
+				first = fmt.Errorf("publish to %q: %w", f.Msg().Subject, err)
+			}
+		case <-ctx.Done():
+			if first == nil {
+				first = fmt.Errorf("publish batch: %w", ctx.Err())
+			}
+			return n, first
+		}
+	}
+	return n, first
 }
 
 // Ready reports nil when the connection is up and JetStream answers.

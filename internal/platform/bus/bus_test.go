@@ -2,8 +2,10 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +36,7 @@ func TestBus(t *testing.T) {
 		{"Streams", testStreams},
 		{"EnsureStreamsIdempotent", testEnsureStreamsIdempotent},
 		{"PublishDedup", testPublishDedup},
+		{"PublishBatch", testPublishBatch},
 		{"TracePropagation", testTracePropagation},
 		{"Ready", testReady},
 	}
@@ -121,6 +124,51 @@ func testPublishDedup(t *testing.T, b *bus.Bus) {
 	}
 	if third.Duplicate {
 		t.Errorf("publish without id: got duplicate, want a new message")
+	}
+}
+
+func testPublishBatch(t *testing.T, b *bus.Bus) {
+	ctx := testCtx(t)
+	var msgs []bus.Message
+	for i := range 300 {
+		msgs = append(msgs, bus.Message{Subject: "predictions.m", Data: []byte(strconv.Itoa(i)), MsgID: "p-" + strconv.Itoa(i%250)})
+	}
+	// The last 50 repeat message ids: acknowledged as duplicates, not stored.
+	if n, err := b.PublishBatch(ctx, msgs); n != 300 || err != nil {
+		t.Fatalf("PublishBatch: %d persisted, %v; want 300, nil", n, err)
+	}
+	s, err := b.JetStream().Stream(ctx, b.Stream("PREDICTIONS"))
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	if info.State.Msgs != 250 {
+		t.Errorf("stream holds %d messages, want 250", info.State.Msgs)
+	}
+	for _, seq := range []uint64{1, 250} {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("message %d: %v", seq, err)
+		}
+		if want := strconv.Itoa(int(seq) - 1); string(m.Data) != want || m.Header.Get(jetstream.MsgIDHeader) != "p-"+want {
+			t.Errorf("message %d: data %q id %q, want %q p-%s", seq, m.Data, m.Header.Get(jetstream.MsgIDHeader), want, want)
+		}
+	}
+
+	// A subject no stream takes fails on its own; the rest are persisted.
+	n, err := b.PublishBatch(ctx, []bus.Message{{Subject: "predictions.m", Data: []byte("a")}, {Subject: "nostream.m", Data: []byte("b")}, {Subject: "feedback.m", Data: []byte("c")}})
+	if n != 2 || err == nil || !strings.Contains(err.Error(), "nostream.m") {
+		t.Errorf("batch with a subject no stream takes: %d persisted, %v; want 2 and an error naming it", n, err)
+	}
+
+	// A done context stops the wait.
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if n, err := b.PublishBatch(done, []bus.Message{{Subject: "nostream.m", Data: []byte("d")}}); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("with a done context: %d persisted, %v; want 0 and context.Canceled", n, err)
 	}
 }
 
