@@ -150,8 +150,9 @@ func (p *predLog) work(ctx context.Context) {
 				}
 			}
 			linger.Stop()
+		} else {
+			batch = p.fill(batch)
 		}
-		batch = p.fill(batch)
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logPublishTimeout)
 		batch = p.publish(pctx, batch, msgs)
 		cancel()

@@ -203,7 +203,7 @@ func TestPredictionLogBatches(t *testing.T) {
 	for range 16 {
 		h.predictV1(`{"features":[1,2,3]}`, nil)
 	}
-	waitFor(t, "two full batches", func() bool { return len(rec.byArm()) > 0 && rec.byArm()[wire.ArmChampion] == 16 })
+	waitFor(t, "two full batches", func() bool { return rec.byArm()[wire.ArmChampion] == 16 })
 	rec.mu.Lock()
 	if len(rec.batches) != 2 || rec.batches[0] != 8 || rec.batches[1] != 8 {
 		t.Errorf("published in batches %v, want [8 8]", rec.batches)
@@ -224,7 +224,8 @@ func TestPredictionLogBatches(t *testing.T) {
 		t.Errorf("published counter %v, want 19", got)
 	}
 
-	// Without a linger a lone log goes out at once.
+	// Without a linger a worker publishes what is queued, without a timer:
+	// a lone log goes out.
 	rec = &recorder{}
 	cfg.LogLinger = 0
 	h = start(t, reg, cfg, rec)
