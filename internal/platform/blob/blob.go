@@ -33,6 +33,10 @@ const (
 type Store struct {
 	bucket *blob.Bucket
 	desc   string // for error messages: the URL or directory
+	// dir is true for a local directory, where fileblob writes an object
+	// as "<key>.<hex nanoseconds>.tmp" beside it and renames it when done:
+	// ListKeys must not offer that half-written file as a key.
+	dir bool
 }
 
 // Open validates cfg and opens the store, creating the directory for the
@@ -70,7 +74,7 @@ func openDir(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open blob directory %q: %w", dir, err)
 	}
-	return &Store{bucket: b, desc: dir}, nil
+	return &Store{bucket: b, desc: dir, dir: true}, nil
 }
 
 // Put stores the content of r under its SHA-256 and returns the hash
@@ -232,9 +236,13 @@ func (s *Store) ListKeys(ctx context.Context, prefix string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list blob keys %q: %w", prefix, err)
 		}
-		if !strings.HasPrefix(obj.Key, shaPrefix) && !strings.HasPrefix(obj.Key, tmpPrefix) {
-			keys = append(keys, obj.Key)
+		if strings.HasPrefix(obj.Key, shaPrefix) || strings.HasPrefix(obj.Key, tmpPrefix) {
+			continue
 		}
+		if s.dir && isFileblobTemp(obj.Key) {
+			continue
+		}
+		keys = append(keys, obj.Key)
 	}
 }
 
@@ -263,6 +271,26 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close blob store %s: %w", s.desc, err)
 	}
 	return nil
+}
+
+// isFileblobTemp reports whether key names a file fileblob is still
+// writing: the final key, a dot, the creation time in hex nanoseconds and
+// ".tmp".
+func isFileblobTemp(key string) bool {
+	rest, ok := strings.CutSuffix(key, ".tmp")
+	if !ok {
+		return false
+	}
+	dot := strings.LastIndexByte(rest, '.')
+	if dot <= 0 || dot == len(rest)-1 {
+		return false
+	}
+	for _, c := range rest[dot+1:] {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func tempKey() (string, error) {

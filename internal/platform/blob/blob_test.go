@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -342,5 +344,31 @@ func TestOpenFileURL(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), Config{}, ""); err == nil {
 		t.Errorf("Open without URL and data dir: got nil error, want one")
+	}
+}
+
+// TestListKeysSkipsWritesInProgress: fileblob writes a key as a temporary
+// file beside it and renames it when done; a listing taken meanwhile must
+// not offer the temporary file, which is gone by the time it is read.
+func TestListKeysSkipsWritesInProgress(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, Config{URL: "file://" + dir}, "")
+	ctx := testCtx(t)
+	for _, key := range []string{"offline/a.ndjson", "offline/notes.tmp", "offline/b.v2.tmp"} {
+		if err := s.PutKey(ctx, key, []byte("x")); err != nil {
+			t.Fatalf("PutKey(%q): %v", key, err)
+		}
+	}
+	partial := filepath.Join(dir, "offline", "c.ndjson.18ed7634f0bb95ef.tmp")
+	if err := os.WriteFile(partial, []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListKeys(ctx, "offline/")
+	if err != nil {
+		t.Fatalf("ListKeys: %v", err)
+	}
+	want := []string{"offline/a.ndjson", "offline/b.v2.tmp", "offline/notes.tmp"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ListKeys (-want +got):\n%s", diff)
 	}
 }
