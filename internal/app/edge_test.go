@@ -199,8 +199,8 @@ func TestOIPNeedsCredentialsAndScopes(t *testing.T) {
 			if tt.want == 401 && resp.Header.Get("WWW-Authenticate") == "" {
 				t.Error("401 without WWW-Authenticate")
 			}
-			if tt.caller.token == good.token && resp.Header.Get("RateLimit-Limit") != strconv.Itoa(a.cfg.Gateway.RateLimit.ReadBurst) {
-				t.Errorf("RateLimit-Limit = %q, want the read burst", resp.Header.Get("RateLimit-Limit"))
+			if want := `"read";q=` + strconv.Itoa(a.cfg.Gateway.RateLimit.ReadBurst) + ";"; tt.caller.token == good.token && !strings.HasPrefix(resp.Header.Get("RateLimit-Policy"), want) {
+				t.Errorf("RateLimit-Policy = %q, want it to start %s (the read burst)", resp.Header.Get("RateLimit-Policy"), want)
 			}
 		})
 	}

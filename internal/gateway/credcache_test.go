@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,7 +107,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 	tok, _ := MintToken([]byte(testSecret), DefaultIssuer, DefaultAudience, "alice", []string{ScopePredict}, time.Hour)
 	key := hashCredential(tok)
 	a.cache.put(&key, auth.Principal{Subject: "alice", Scopes: []string{ScopePredict}}, time.Time{})
-	lim := newClassLimit(1e9, 500)
+	lim := newClassLimit(ClassWrite, 1e9, 500)
 	l := NewLocalLimiter()
 	h := http.Header{}
 	header := "Bearer " + tok
@@ -122,7 +123,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per request, want 0", allocs)
 	}
-	if h.Get("RateLimit-Limit") != "500" || h.Get("RateLimit-Policy") != "500;w=1" || h.Get("RateLimit-Remaining") == "" {
+	if h.Get("RateLimit-Policy") != `"write";q=500;w=1` || !strings.HasPrefix(h.Get("RateLimit"), `"write";r=`) {
 		t.Errorf("headers %v", h)
 	}
 }

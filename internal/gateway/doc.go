@@ -9,7 +9,7 @@
 // with 500), sheds load past limits.max-in-flight (503 + Retry-After), sets
 // the per-route deadline, bounds the body (413), authenticates (401) and
 // checks scopes (403), spends a token of the principal's bucket for the
-// class (429 + Retry-After + RateLimit-* headers), applies fault rules, and
+// class (429 + Retry-After + RateLimit and RateLimit-Policy), applies fault rules, and
 // handles Idempotency-Key on POST, PUT, PATCH and DELETE. gRPC calls get
 // the same authentication, scopes and rate limits through interceptors,
 // with scopes from GRPCScopes. Every error is application/problem+json,

@@ -81,8 +81,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	s := &Service{cfg: cfg, deps: deps, logger: deps.Logger, contract: contract,
 		keys: NewKeyStore(deps.DB), idem: NewIdempotencyStore(deps.DB, cfg.Idempotency.TTL),
 		faults: NewFaults(cfg.Faults.Enabled, rules), shed: newShedder(cfg.Limits.MaxInFlight), limiter: NewLocalLimiter(), grpcMethods: grpcMethods(), oip: OIPRoutes(),
-		readLimit:  newClassLimit(cfg.RateLimit.ReadRate, cfg.RateLimit.ReadBurst),
-		writeLimit: newClassLimit(cfg.RateLimit.WriteRate, cfg.RateLimit.WriteBurst)}
+		readLimit:  newClassLimit(ClassRead, cfg.RateLimit.ReadRate, cfg.RateLimit.ReadBurst),
+		writeLimit: newClassLimit(ClassWrite, cfg.RateLimit.WriteRate, cfg.RateLimit.WriteBurst)}
 	s.metrics = newMetrics(deps.Registry, s.faults)
 	newHTTP(s).register(deps.Host.Mux())
 	return s, nil

@@ -68,13 +68,14 @@ func TestRateLimitAnswers429WithRetryAfter(t *testing.T) {
 	alice, bob := h.token("alice", ScopeModelsRead), h.token("bob", ScopeModelsRead)
 	for i := range 2 {
 		resp, body := h.call("GET", "/v1/models", alice, "", nil)
-		if resp.StatusCode != 200 || resp.Header.Get("RateLimit-Remaining") != strconv.Itoa(1-i) || resp.Header.Get("RateLimit-Limit") != "2" {
+		if resp.StatusCode != 200 || resp.Header.Get("RateLimit") != `"read";r=`+strconv.Itoa(1-i)+";t="+strconv.Itoa(2+2*i) ||
+			resp.Header.Get("RateLimit-Policy") != `"read";q=2;w=4` {
 			t.Fatalf("request %d = %d %s, headers %v", i, resp.StatusCode, body, resp.Header)
 		}
 	}
 	resp, body := h.call("GET", "/v1/models", alice, "", nil)
 	retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-	if resp.StatusCode != 429 || problemType(body) != slugRateLimited || retry < 1 || retry > 2 || resp.Header.Get("RateLimit-Remaining") != "0" {
+	if resp.StatusCode != 429 || problemType(body) != slugRateLimited || retry < 1 || retry > 2 || !strings.HasPrefix(resp.Header.Get("RateLimit"), `"read";r=0;`) {
 		t.Errorf("third request = %d %s Retry-After %q, want 429 rate-limited with Retry-After 1-2", resp.StatusCode, body, resp.Header.Get("Retry-After"))
 	}
 	if resp, _ := h.call("GET", "/v1/models", bob, "", nil); resp.StatusCode != 200 {

@@ -31,8 +31,8 @@ const (
 
 // notReplayed are response headers that describe one exchange, not the
 // result, so a replay does not repeat them.
-var notReplayed = map[string]bool{"X-Request-Id": true, "Retry-After": true, "Ratelimit-Limit": true,
-	"Ratelimit-Remaining": true, "Ratelimit-Reset": true, "Ratelimit-Policy": true, "Date": true, "Content-Length": true}
+var notReplayed = map[string]bool{"X-Request-Id": true, "Retry-After": true, headerRateLimit: true,
+	headerRatePolicy: true, "Date": true, "Content-Length": true}
 
 // CheckIdempotencyKey accepts 1 to 255 bytes of visible ASCII.
 func CheckIdempotencyKey(key string) error {

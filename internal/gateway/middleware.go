@@ -150,7 +150,11 @@ func (s *Service) authenticate(ctx context.Context, w http.ResponseWriter, r *ht
 	if op.Public {
 		return auth.Principal{Subject: auth.Anonymous}, true
 	}
-	p, err := s.authn.Authenticate(ctx, r.Header.Get("Authorization"))
+	var header string
+	if v := r.Header["Authorization"]; len(v) > 0 { // the key as net/http stores it: no canonicalising per request
+		header = v[0]
+	}
+	p, err := s.authn.Authenticate(ctx, header)
 	if err == nil {
 		err = Authorize(p, op.Scopes)
 	}
@@ -194,9 +198,9 @@ type classLimit struct {
 	headers limitHeaders
 }
 
-func newClassLimit(rate float64, burst int) *classLimit {
+func newClassLimit(class string, rate float64, burst int) *classLimit {
 	l := Limit{Rate: rate, Burst: burst}
-	return &classLimit{Limit: l, headers: newLimitHeaders(l)}
+	return &classLimit{Limit: l, headers: newLimitHeaders(class, l)}
 }
 
 func (s *Service) limitFor(class string) *classLimit {

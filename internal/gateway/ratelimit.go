@@ -50,29 +50,60 @@ type RateLimiter interface {
 	Allow(ctx context.Context, key BucketKey, l Limit) (Decision, error)
 }
 
-// Canonical names of the rate limit headers (IETF draft
-// httpapi-ratelimit-headers), set directly in the header map.
+// Canonical names of the rate limit fields of the IETF draft
+// (draft-ietf-httpapi-ratelimit-headers-09 and later), set directly in the
+// header map: RateLimit-Policy: "read";q=200;w=2 names the policy, its
+// quota and the seconds it takes to refill; RateLimit: "read";r=199;t=1
+// is what is left of it and the seconds until it is whole again.
 const (
-	headerRateLimit     = "Ratelimit-Limit"
-	headerRateRemaining = "Ratelimit-Remaining"
-	headerRateReset     = "Ratelimit-Reset"
-	headerRatePolicy    = "Ratelimit-Policy"
+	headerRateLimit  = "Ratelimit"
+	headerRatePolicy = "Ratelimit-Policy"
 )
 
-// limitHeaders are the values of a Limit's constant headers, computed once.
+// maxCurrentValues bounds the table of a class's RateLimit values.
+const maxCurrentValues = 4096
+
+// limitHeaders are the rate limit header values of a class, computed
+// once: RateLimit-Policy, and when the table is small enough every
+// RateLimit value the class can take, so that a request allocates none.
 type limitHeaders struct {
-	limit  []string
-	policy []string
+	name    string     // the policy's name, quoted
+	policy  []string   // RateLimit-Policy
+	burst   int64      // largest remaining in the table
+	window  int64      // largest reset in the table, in seconds
+	current [][]string // RateLimit for remaining r and reset t at r*(window+1)+t; nil when too large
 }
 
-func newLimitHeaders(l Limit) limitHeaders {
-	return limitHeaders{limit: []string{strconv.Itoa(l.Burst)},
-		policy: []string{fmt.Sprintf("%d;w=%d", l.Burst, int(math.Ceil(float64(l.Burst)/l.Rate)))}}
+func newLimitHeaders(class string, l Limit) limitHeaders {
+	lh := limitHeaders{name: strconv.Quote(class), burst: int64(l.Burst),
+		window: int64(math.Ceil(float64(l.Burst) / l.Rate))}
+	lh.policy = []string{fmt.Sprintf("%s;q=%d;w=%d", lh.name, l.Burst, lh.window)}
+	if n := (lh.burst + 1) * (lh.window + 1); n <= maxCurrentValues {
+		lh.current = make([][]string, n)
+		for r := range lh.burst + 1 {
+			for t := range lh.window + 1 {
+				lh.current[r*(lh.window+1)+t] = []string{lh.format(r, t)}
+			}
+		}
+	}
+	return lh
 }
 
-// smallInts holds header values for 0..len-1, so the usual Remaining and
-// Reset values cost no allocation. Handlers must not modify header values
-// in place (appending is fine).
+func (lh *limitHeaders) format(remaining, reset int64) string {
+	return lh.name + ";r=" + strconv.FormatInt(remaining, 10) + ";t=" + strconv.FormatInt(reset, 10)
+}
+
+// rateLimit is the RateLimit value for remaining tokens and reset seconds.
+func (lh *limitHeaders) rateLimit(remaining, reset int64) []string {
+	if lh.current != nil && remaining <= lh.burst && reset <= lh.window {
+		return lh.current[remaining*(lh.window+1)+reset]
+	}
+	return []string{lh.format(remaining, reset)}
+}
+
+// smallInts holds header values for 0..len-1, so the usual Retry-After
+// values cost no allocation. Handlers must not modify header values in
+// place (appending is fine).
 var smallInts = func() [][]string {
 	out := make([][]string, 1024)
 	for i := range out {
@@ -91,13 +122,11 @@ func intHeader(n int64) []string {
 // waitSeconds is a wait in whole seconds, at least 1.
 func waitSeconds(d time.Duration) int64 { return max(int64((d+time.Second-1)/time.Second), 1) }
 
-// setHeaders writes RateLimit-Limit/-Remaining/-Reset/-Policy and, when
-// denied, Retry-After.
+// setHeaders writes RateLimit-Policy, RateLimit and, when denied,
+// Retry-After.
 func (d Decision) setHeaders(h http.Header, lh *limitHeaders) {
-	h[headerRateLimit] = lh.limit
-	h[headerRateRemaining] = intHeader(int64(max(d.Remaining, 0)))
-	h[headerRateReset] = intHeader(waitSeconds(d.Reset))
 	h[headerRatePolicy] = lh.policy
+	h[headerRateLimit] = lh.rateLimit(int64(max(d.Remaining, 0)), waitSeconds(d.Reset))
 	if !d.Allowed {
 		h["Retry-After"] = intHeader(waitSeconds(d.RetryAfter))
 	}
