@@ -139,7 +139,7 @@ def row_of(name, proto, c, runs):
            "rps_range": [round(runs[0]["rps"], 1), round(runs[-1]["rps"], 1)],
            "server_cpu_pct": med["server_cpu_pct"], "cpu_user_us_per_req": med["cpu_user_us_per_req"],
            "cpu_sys_us_per_req": med["cpu_sys_us_per_req"]}
-    print("  %-36s c=%-3d %9.0f req/s  p50 %7.0f us  p99 %8.0f us  cpu %5.1f%% = %5.1f user + %5.1f sys us/req  errors %d" % (
+    print("  %-28s c=%-3d %9.0f req/s  p50 %7.0f us  p99 %8.0f us  cpu %5.1f%% = %5.1f user + %5.1f sys us/req  errors %d" % (
         name, c, row["rps"], row["p50_us"] or 0, row["p99_us"] or 0, row["server_cpu_pct"],
         row["cpu_user_us_per_req"] or 0, row["cpu_sys_us_per_req"] or 0, row["errors"]), flush=True)
     return row
@@ -162,17 +162,6 @@ def measure(group, args):
                 runs[name].append(timed(fn, c, args.duration, pid))
         rows += [row_of(name, proto, c, runs[name]) for name, proto, _, _ in group]
     return rows
-
-
-def check_score(base, token, sample, trained, notes, key):
-    """Waits until the model is ready and checks one answer against
-    XGBoost's."""
-    wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
-    st, b = http("POST", base + "/v1/models/bench:predict", open(sample, "rb").read(), bearer(token, **{"Content-Type": "application/json"}))
-    assert st == 200, b
-    got = json.loads(b)["score"]
-    notes[key] = {"plinth": got, "xgboost": trained["expected_score"]}
-    assert abs(got - trained["expected_score"]) < 1e-5, (got, trained)
 
 
 def bearer(token, **more):
@@ -253,39 +242,53 @@ def load_ten_300(tmp, registry_base, admin, inference_base, token):
     time.sleep(1)
 
 
-def start_split(args, tmp):
-    """The inference target as it deploys: `plinth serve --target=inference`
-    on core 0 with the gateway on (an API key with scope predict, its own
-    SQLite for keys), the rate limiter and the prediction logs, against a
-    registry process (`--target=registry`, which also runs the embedded
-    NATS server with a listener, standing in for the JetStream cluster and
-    the other services) on core 1 beside the load generator. The registry
-    is internal (--auth.disabled: the registry client sends no credentials
-    yet). Returns both processes, the inference base URL and gRPC address,
-    the registry's base URL and the API key."""
-    reg = start(["taskset", "-c", "1", os.path.join(args.bin, "plinth"), "serve", "--target=registry", "--data.dir", os.path.join(tmp, "split-registry"),
-                 "--server.http-addr", "127.0.0.1:18620", "--server.grpc-addr", "127.0.0.1:18621", "--nats.listen", "127.0.0.1:18622",
+def memory_split(args, tmp, grpcload_bin):
+    """RSS of the inference target as it deploys on its own: `plinth serve
+    --target=inference` against a registry process (which also runs the
+    embedded NATS server, with a listener, standing in for the JetStream
+    cluster). The inference process has the gateway with auth on (an API
+    key with scope predict, its own SQLite for keys), the rate limiter and
+    1% prediction logs; the registry is internal (--auth.disabled: the
+    registry client sends no credentials yet). It serves the 100-tree
+    model under load (wrk and grpcload at c=64), then loads ten 300-tree
+    models; RSS is read 1 s after the last is ready."""
+    reg = start([os.path.join(args.bin, "plinth"), "serve", "--target=registry", "--data.dir", os.path.join(tmp, "split-registry"),
+                 "--server.http-addr", "127.0.0.1:18610", "--server.grpc-addr", "127.0.0.1:18611", "--nats.listen", "127.0.0.1:18622",
                  "--log.level", "warn", "--auth.disabled"])
-    rbase = "http://127.0.0.1:18620"
+    rbase = "http://127.0.0.1:18610"
     wait_http(rbase + "/readyz")
     out_path = os.path.join(tmp, "plinth-inference.out")
     cmd = ["taskset", "-c", "0", os.path.join(args.bin, "plinth"), "serve", "--target=inference", "--data.dir", os.path.join(tmp, "split-inference"),
-           "--server.http-addr", "127.0.0.1:18630", "--server.grpc-addr", "127.0.0.1:18631", "--nats.url", "nats://127.0.0.1:18622",
-           "--registry.addr", "127.0.0.1:18621", "--inference.log-sample-rate", args.log_sample_rate, "--log.level", "warn"] + RATE_FLAGS
+           "--server.http-addr", "127.0.0.1:18600", "--server.grpc-addr", "127.0.0.1:18601", "--nats.url", "nats://127.0.0.1:18622",
+           "--registry.addr", "127.0.0.1:18611", "--inference.log-sample-rate", args.log_sample_rate, "--log.level", "warn"] + RATE_FLAGS
     with open(out_path, "w") as out:
         inf = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
     STARTED.append(inf)
-    base = "http://127.0.0.1:18630"
-    wait_http(base + "/readyz")
-    with open(out_path) as f:
-        admin = re.search(r"plk_[A-Za-z0-9_-]+", f.read()).group(0)
-    st, b = http("POST", base + "/v1/apikeys", json.dumps({"name": "bench", "scopes": ["predict"]}).encode(),
-                 bearer(admin, **{"Content-Type": "application/json"}))
-    assert st == 201, b
-    return inf, reg, base, "127.0.0.1:18631", rbase, json.loads(b)["key"]
+    base = "http://127.0.0.1:18600"
+    try:
+        wait_http(base + "/readyz")
+        with open(out_path) as f:
+            admin = re.search(r"plk_[A-Za-z0-9_-]+", f.read()).group(0)
+        st, b = http("POST", base + "/v1/apikeys", json.dumps({"name": "bench", "scopes": ["predict"]}).encode(),
+                     bearer(admin, **{"Content-Type": "application/json"}))
+        assert st == 201, b
+        token = json.loads(b)["key"]
+        with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
+            register(rbase, None, "bench", f.read())
+        wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
+        load = [wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), 64, args.duration, tmp, token),
+                grpcload(grpcload_bin, "127.0.0.1:18601", "bench", os.path.join(tmp, "sample.json"), 64, args.duration, token)]
+        load_ten_300(tmp, rbase, None, base, token)
+        return {"rss_mb": round(rss_mb(inf.pid), 1), "peak_rss_mb": round(rss_mb(inf.pid, "VmHWM"), 1),
+                "registry_process_rss_mb": round(rss_mb(reg.pid), 1), "errors_under_load": sum(r["errors"] for r in load),
+                "measured": "plinth serve --target=inference --nats.url=<registry process's embedded NATS> --registry.addr=<registry process>, "
+                            "auth on; after wrk and grpcload at c=64 for %d s each on the 100-tree model, then ten 300-tree models loaded" % args.duration}
+    finally:
+        stop(inf)
+        stop(reg)
 
 
-def hot_swap(base, registry_base, admin, token, args, tmp, steady_row_p99):
+def hot_swap(base, admin, token, args, tmp, steady_row_p99):
     """wrk at c=8 for the run's duration, once steady and at once after it
     with the champion flipping between versions 1 and 2 ten times; the p99
     with swaps is compared with the adjacent steady run's (same process,
@@ -294,7 +297,7 @@ def hot_swap(base, registry_base, admin, token, args, tmp, steady_row_p99):
     def flip():
         time.sleep(1)
         for i in range(10):
-            set_champion(registry_base, admin, "bench", 2 if i % 2 == 0 else 1)
+            set_champion(base, admin, "bench", 2 if i % 2 == 0 else 1)
             time.sleep(max(0.2, (args.duration - 2) / 10.0))
     t = threading.Thread(target=flip)
     t.start()
@@ -312,7 +315,7 @@ def print_only(rows, bare):
     the same concurrency."""
     for r in rows:
         b = next(x for x in rows if x["server"] == bare and x["concurrency"] == r["concurrency"])
-        print("%-36s c=%-3d %9.0f req/s  p50 %6.0f us  p99 %6.0f us  %.3fx %s" % (
+        print("%-28s c=%-3d %9.0f req/s  p50 %6.0f us  p99 %6.0f us  %.3fx %s" % (
             r["server"], r["concurrency"], r["rps"], r["p50_us"], r["p99_us"], r["rps"] / b["rps"], bare), flush=True)
 
 
@@ -358,30 +361,29 @@ def main():
         sfx = "" if auth_on else "-noauth"
         p, base, admin, token = start_plinth(args, tmp, auth_on, *ports)
         with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
-            register(base, admin, "bench", f.read())
-        check_score(base, token, sample, trained, notes, "score_check_all_in_one" + sfx)
+            register(base, admin, "bench", f.read(), versions=2)
+        wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
+        st, b = http("POST", base + "/v1/models/bench:predict", open(sample, "rb").read(), bearer(token, **{"Content-Type": "application/json"}))
+        assert st == 200, b
+        got = json.loads(b)["score"]
+        notes["score_check" + sfx] = {"plinth": got, "xgboost": trained["expected_score"]}
+        assert abs(got - trained["expected_score"]) < 1e-5, (got, trained)
         plinth[auth_on] = (p, base, admin, token, "127.0.0.1:%d" % ports[1])
-    inf, reg, base, gaddr, rbase, token = start_split(args, tmp)
-    with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
-        register(rbase, None, "bench", f.read(), versions=2)
-    check_score(base, token, sample, trained, notes, "score_check")
     time.sleep(0.5)
-    pa, abase, aadmin, atoken, agaddr = plinth[True]
+    pa, base, admin, token, gaddr = plinth[True]
     pn, nbase, _, _, ngaddr = plinth[False]
 
     rest = [
         ("bare-net/http", "rest", lambda c, d: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp), bare_http.pid),
-        ("plinth-v1-predict", "rest", lambda c, d: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token), inf.pid),
-        ("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), inf.pid),
-        ("plinth-all-in-one-v1-predict", "rest", lambda c, d: wrk(abase + "/v1/models/bench:predict", sample, c, d, tmp, atoken), pa.pid),
-        ("plinth-all-in-one-v1-predict-noauth", "rest", lambda c, d: wrk(nbase + "/v1/models/bench:predict", sample, c, d, tmp), pn.pid),
+        ("plinth-v1-predict", "rest", lambda c, d: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token), pa.pid),
+        ("plinth-v1-predict-noauth", "rest", lambda c, d: wrk(nbase + "/v1/models/bench:predict", sample, c, d, tmp), pn.pid),
+        ("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), pa.pid),
         ("fastapi-uvicorn-xgboost", "rest", lambda c, d: wrk("http://127.0.0.1:18502/predict", sample, c, d, tmp), fastapi.pid),
     ]
     grpc = [
         ("bare-grpc-go", "grpc", lambda c, d: grpcload(grpcload_bin, "127.0.0.1:18501", "bench", sample, c, d), bare_grpc.pid),
-        ("plinth-oip-grpc", "grpc", lambda c, d: grpcload(grpcload_bin, gaddr, "bench", sample, c, d, token), inf.pid),
-        ("plinth-all-in-one-oip-grpc", "grpc", lambda c, d: grpcload(grpcload_bin, agaddr, "bench", sample, c, d, atoken), pa.pid),
-        ("plinth-all-in-one-oip-grpc-noauth", "grpc", lambda c, d: grpcload(grpcload_bin, ngaddr, "bench", sample, c, d), pn.pid),
+        ("plinth-oip-grpc", "grpc", lambda c, d: grpcload(grpcload_bin, gaddr, "bench", sample, c, d, token), pa.pid),
+        ("plinth-oip-grpc-noauth", "grpc", lambda c, d: grpcload(grpcload_bin, ngaddr, "bench", sample, c, d), pn.pid),
     ]
     if args.only != "grpc":
         print("REST, interleaved", flush=True)
@@ -398,23 +400,19 @@ def main():
         stop(p)
 
     steady = next(r for r in rows if r["server"] == "plinth-v1-predict" and r["concurrency"] == 8)["p99_us"]
-    print("hot swap under load (the inference target; the registry process flips the champion)", flush=True)
-    swap = hot_swap(base, rbase, None, token, args, tmp, steady)
+    print("hot swap under load", flush=True)
+    swap = hot_swap(base, admin, token, args, tmp, steady)
     print("  %s" % swap, flush=True)
-    print("memory: the inference target after all of the above, then ten 300-tree models", flush=True)
-    load_ten_300(tmp, rbase, None, base, token)
-    mem = {"rss_mb": round(rss_mb(inf.pid), 1), "peak_rss_mb": round(rss_mb(inf.pid, "VmHWM"), 1),
-           "registry_process_rss_mb": round(rss_mb(reg.pid), 1),
-           "measured": "the inference target of the rows (plinth serve --target=inference, auth on, 1%% prediction logs) after every REST and gRPC "
-                       "run and the hot swap, then ten 300-tree models loaded; RSS 1 s after the last is ready"}
-    print("  %s" % mem, flush=True)
-    stop(inf)
-    stop(reg)
     print("memory: ten 300-tree models, all targets in one process", flush=True)
-    load_ten_300(tmp, abase, aadmin, abase, atoken)
+    load_ten_300(tmp, base, admin, base, token)
     rss = rss_mb(pa.pid)
     print("  RSS %.1f MB" % rss, flush=True)
     stop(pa)
+
+    print("memory: the inference target on its own, ten 300-tree models", flush=True)
+    mem = memory_split(args, tmp, grpcload_bin)
+    print("  %s" % mem, flush=True)
+
 
     def at(server, c):
         return next(r for r in rows if r["server"] == server and r["concurrency"] == c)
@@ -424,22 +422,19 @@ def main():
     result = {
         "benchmark": "serving",
         "setup": {"loadavg_at_end": os.getloadavg(), "server_cpu": "taskset -c 0", "load_cpu": "taskset -c 1", "duration_s": args.duration, "repeats": args.repeats,
-                  "order": "all servers of a protocol run at once on core 0; at each concurrency each gets a warm-up, then the repeats go round them (bare, plinth, plinth-all-in-one, ...), so drifts of the shared box fall on all of them; the median run per server is shown",
+                  "order": "all servers of a protocol run at once on core 0; at each concurrency each gets a warm-up, then the repeats go round them (bare, plinth, plinth-noauth, ...), so drifts of the shared box fall on all of them; the median run per server is shown",
                   "warmup_s": args.warmup, "payload": "{\"features\": [30 floats, full float64 precision]} (%d B)" % os.path.getsize(sample),
                   "model": "XGBoost 1.7 binary:logistic, 100 trees, max_depth 6, make_classification(50000x30, 15 informative, seed 42)",
-                  "plinth": "plinth-* rows: the inference target as it deploys, plinth serve --target=inference on core 0 against a registry process (--target=registry with the embedded NATS server's listener, standing in for the cluster) on core 1 beside the load generator; "
-                            "plinth-all-in-one-* rows: plinth serve (all targets in one process on core 0, embedded NATS/SQLite/files: the monitor consumes the prediction logs there too). Both --inference.log-sample-rate=%s %s" % (args.log_sample_rate, " ".join(RATE_FLAGS)),
-                  "auth": "rows without -noauth: the gateway on, wrk and grpcload send an API key with scope predict (cached per --auth.cache-ttl, default 5s); *-noauth rows: --auth.disabled. The rate limiter runs on every request; its flags are raised so it never denies",
+                  "plinth": "plinth serve (all targets, embedded NATS/SQLite/files), --inference.log-sample-rate=%s %s" % (args.log_sample_rate, " ".join(RATE_FLAGS)),
+                  "auth": "plinth rows: the gateway on, wrk and grpcload send an API key with scope predict (cached per --auth.cache-ttl, default 5s); *-noauth rows: --auth.disabled. The rate limiter runs on every request; its flags are raised so it never denies",
                   "cpu": "cpu_*_us_per_req: the server process's user and system CPU (/proc/PID/stat) over the run divided by the requests answered",
                   "rest_load": "wrk -t1 --latency", "grpc_load": "bench/serving/grpcload (one HTTP/2 connection)"},
         "ratio_vs_bare_http": round(v1 / bare64, 3),
         "ratio_vs_fastapi": round(v1 / fastapi_best, 2),
         "ratio_vs_fastapi_same_c64": round(v1 / at("fastapi-uvicorn-xgboost", 64)["rps"], 2),
-        "ratio_all_in_one_vs_bare_http": round(at("plinth-all-in-one-v1-predict", 64)["rps"] / bare64, 3),
-        "ratio_all_in_one_noauth_vs_bare_http": round(at("plinth-all-in-one-v1-predict-noauth", 64)["rps"] / bare64, 3),
-        "ratio_grpc_all_in_one_vs_bare_grpc": round(at("plinth-all-in-one-oip-grpc", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
-        "ratio_grpc_all_in_one_noauth_vs_bare_grpc": round(at("plinth-all-in-one-oip-grpc-noauth", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
-        "p50_us_c1_all_in_one_v1": at("plinth-all-in-one-v1-predict", 1)["p50_us"],
+        "ratio_noauth_vs_bare_http": round(at("plinth-v1-predict-noauth", 64)["rps"] / bare64, 3),
+        "ratio_grpc_noauth_vs_bare_grpc": round(at("plinth-oip-grpc-noauth", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
+        "p50_us_c1_v1_noauth": at("plinth-v1-predict-noauth", 1)["p50_us"],
         "p50_us_c1_bare_http": at("bare-net/http", 1)["p50_us"],
         "ratio_oip_rest_vs_bare_http": round(at("plinth-oip-rest-infer", 64)["rps"] / at("bare-net/http", 64)["rps"], 3),
         "ratio_grpc_vs_bare_grpc": round(at("plinth-oip-grpc", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
@@ -456,13 +451,12 @@ def main():
         json.dump(result, f, indent=2)
         f.write("\n")
     print()
-    print("%-36s %-5s %4s %10s %9s %9s %6s %8s %8s" % ("server", "proto", "c", "req/s", "p50 us", "p99 us", "cpu%", "user/req", "sys/req"))
+    print("%-26s %-5s %4s %10s %9s %9s %6s %8s %8s" % ("server", "proto", "c", "req/s", "p50 us", "p99 us", "cpu%", "user/req", "sys/req"))
     for r in rows:
-        print("%-36s %-5s %4d %10.0f %9.0f %9.0f %6.1f %8.1f %8.1f" % (r["server"], r["protocol"], r["concurrency"], r["rps"], r["p50_us"] or 0, r["p99_us"] or 0,
+        print("%-26s %-5s %4d %10.0f %9.0f %9.0f %6.1f %8.1f %8.1f" % (r["server"], r["protocol"], r["concurrency"], r["rps"], r["p50_us"] or 0, r["p99_us"] or 0,
               r["server_cpu_pct"], r["cpu_user_us_per_req"] or 0, r["cpu_sys_us_per_req"] or 0))
-    for k in ("ratio_vs_bare_http", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_oip_rest_vs_bare_http", "ratio_all_in_one_vs_bare_http",
-              "ratio_all_in_one_noauth_vs_bare_http", "ratio_grpc_vs_bare_grpc", "ratio_grpc_all_in_one_vs_bare_grpc", "ratio_grpc_all_in_one_noauth_vs_bare_grpc",
-              "p50_us_c1_v1", "p50_us_c1_all_in_one_v1", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models",
+    for k in ("ratio_vs_bare_http", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_oip_rest_vs_bare_http",
+              "ratio_grpc_vs_bare_grpc", "ratio_grpc_noauth_vs_bare_grpc", "p50_us_c1_v1", "p50_us_c1_v1_noauth", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models",
               "rss_mb_all_targets_ten_300_tree_models"):
         print("%-30s %s" % (k, result[k]))
     print("hot swap: %s" % swap)
