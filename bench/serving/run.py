@@ -151,7 +151,10 @@ def measure(group, args):
     the servers (bare, plinth, ..., bare, plinth, ...), so that a slow
     minute on the shared box falls on all of them rather than on whichever
     ran then. group: (name, proto, fn(c, seconds), pid) tuples, all
-    servers running at once on core 0 (the idle ones cost nothing)."""
+    servers running at once on core 0 (the idle ones cost nothing), the
+    bare limit first. Each row also gets its paired ratios: its req/s over
+    the bare server's in the same round, a minute apart at most, and
+    their median."""
     rows = []
     for c in CONCURRENCY:
         for _, _, fn, _ in group:
@@ -160,7 +163,14 @@ def measure(group, args):
         for _ in range(args.repeats):
             for name, _, fn, pid in group:
                 runs[name].append(timed(fn, c, args.duration, pid))
-        rows += [row_of(name, proto, c, runs[name]) for name, proto, _, _ in group]
+        bare = group[0][0]
+        for name, proto, _, _ in group:
+            row = row_of(name, proto, c, runs[name])
+            if name != bare:
+                paired = [r["rps"] / b["rps"] for r, b in zip(runs[name], runs[bare])]
+                row["paired_ratios"] = [round(x, 3) for x in paired]
+                row["paired_ratio_median"] = round(statistics.median(paired), 3)
+            rows.append(row)
     return rows
 
 
@@ -427,9 +437,11 @@ def main():
                   "model": "XGBoost 1.7 binary:logistic, 100 trees, max_depth 6, make_classification(50000x30, 15 informative, seed 42)",
                   "plinth": "plinth serve (all targets, embedded NATS/SQLite/files), --inference.log-sample-rate=%s %s" % (args.log_sample_rate, " ".join(RATE_FLAGS)),
                   "auth": "plinth rows: the gateway on, wrk and grpcload send an API key with scope predict (cached per --auth.cache-ttl, default 5s); *-noauth rows: --auth.disabled. The rate limiter runs on every request; its flags are raised so it never denies",
+                  "paired": "paired_ratios: each run's req/s over the bare server's run in the same round (adjacent in time); paired_ratio_median their median. ratio_* are ratios of the median runs",
                   "cpu": "cpu_*_us_per_req: the server process's user and system CPU (/proc/PID/stat) over the run divided by the requests answered",
                   "rest_load": "wrk -t1 --latency", "grpc_load": "bench/serving/grpcload (one HTTP/2 connection)"},
         "ratio_vs_bare_http": round(v1 / bare64, 3),
+        "paired_ratio_vs_bare_http": at("plinth-v1-predict", 64)["paired_ratio_median"],
         "ratio_vs_fastapi": round(v1 / fastapi_best, 2),
         "ratio_vs_fastapi_same_c64": round(v1 / at("fastapi-uvicorn-xgboost", 64)["rps"], 2),
         "ratio_noauth_vs_bare_http": round(at("plinth-v1-predict-noauth", 64)["rps"] / bare64, 3),
@@ -438,6 +450,7 @@ def main():
         "p50_us_c1_bare_http": at("bare-net/http", 1)["p50_us"],
         "ratio_oip_rest_vs_bare_http": round(at("plinth-oip-rest-infer", 64)["rps"] / at("bare-net/http", 64)["rps"], 3),
         "ratio_grpc_vs_bare_grpc": round(at("plinth-oip-grpc", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
+        "paired_ratio_grpc_vs_bare_grpc": at("plinth-oip-grpc", 64)["paired_ratio_median"],
         "p50_us_c1_v1": at("plinth-v1-predict", 1)["p50_us"],
         "rss_mb_ten_300_tree_models": mem["rss_mb"],
         "memory_inference_target": mem,
@@ -455,7 +468,7 @@ def main():
     for r in rows:
         print("%-26s %-5s %4d %10.0f %9.0f %9.0f %6.1f %8.1f %8.1f" % (r["server"], r["protocol"], r["concurrency"], r["rps"], r["p50_us"] or 0, r["p99_us"] or 0,
               r["server_cpu_pct"], r["cpu_user_us_per_req"] or 0, r["cpu_sys_us_per_req"] or 0))
-    for k in ("ratio_vs_bare_http", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_oip_rest_vs_bare_http",
+    for k in ("ratio_vs_bare_http", "paired_ratio_vs_bare_http", "paired_ratio_grpc_vs_bare_grpc", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_oip_rest_vs_bare_http",
               "ratio_grpc_vs_bare_grpc", "ratio_grpc_noauth_vs_bare_grpc", "p50_us_c1_v1", "p50_us_c1_v1_noauth", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models",
               "rss_mb_all_targets_ten_300_tree_models"):
         print("%-30s %s" % (k, result[k]))
