@@ -335,7 +335,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--log-sample-rate", default="0.01")
     ap.add_argument("--only", choices=["all", "rest", "grpc"], default="all",
                     help="measure one protocol's servers, print the rows and write nothing: a quick check (the results need all)")

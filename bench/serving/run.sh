@@ -2,7 +2,7 @@
 # bench/serving: Plinth's inference service side by side with the bare
 # net/http and grpc-go limits and FastAPI + XGBoost (see run.py). Installs
 # what it needs with apt-get when missing, uses Debian's /usr/bin/python3,
-# loopback only. Env: DURATION (10), REPEATS (3), LOG_SAMPLE_RATE (0.01), ONLY (all; rest or grpc: a quick check that prints and writes nothing).
+# loopback only. Env: DURATION (10), REPEATS (5), LOG_SAMPLE_RATE (0.01), ONLY (all; rest or grpc: a quick check that prints and writes nothing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -19,4 +19,4 @@ trap 'rm -rf "$BIN"' EXIT
 go build -o "$BIN/plinth" ./cmd/plinth
 go build -o "$BIN/" ./bench/serving/bare/httpdot ./bench/serving/bare/grpcdot ./bench/serving/grpcload
 exec $PY bench/serving/run.py --bin "$BIN" --out bench/results \
-  --duration "${DURATION:-10}" --repeats "${REPEATS:-3}" --log-sample-rate "${LOG_SAMPLE_RATE:-0.01}" --only "${ONLY:-all}"
+  --duration "${DURATION:-10}" --repeats "${REPEATS:-5}" --log-sample-rate "${LOG_SAMPLE_RATE:-0.01}" --only "${ONLY:-all}"
