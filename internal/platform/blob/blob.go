@@ -33,10 +33,6 @@ const (
 type Store struct {
 	bucket *blob.Bucket
 	desc   string // for error messages: the URL or directory
-	// dir is true for a local directory, where fileblob writes an object
-	// as "<key>.<hex nanoseconds>.tmp" beside it and renames it when done:
-	// ListKeys must not offer that half-written file as a key.
-	dir bool
 }
 
 // Open validates cfg and opens the store, creating the directory for the
@@ -74,7 +70,7 @@ func openDir(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open blob directory %q: %w", dir, err)
 	}
-	return &Store{bucket: b, desc: dir, dir: true}, nil
+	return &Store{bucket: b, desc: dir}, nil
 }
 
 // Put stores the content of r under its SHA-256 and returns the hash
@@ -191,13 +187,18 @@ func (s *Store) Exists(ctx context.Context, sha string) (bool, error) {
 
 // PutKey stores data under key, replacing what was there; readers never see
 // a partial object. Keys are slash-separated paths; those under "sha256/"
-// and "tmp/" are refused with ErrInvalidKey.
+// and "tmp/", and those shaped like a file the directory backend is still
+// writing ("<key>.<hex>.tmp", see isFileblobTemp), are refused with
+// ErrInvalidKey.
 func (s *Store) PutKey(ctx context.Context, key string, data []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
 	if strings.HasPrefix(key, shaPrefix) || strings.HasPrefix(key, tmpPrefix) {
 		return fmt.Errorf("%w: %q is reserved for content-addressed blobs", ErrInvalidKey, key)
+	}
+	if isFileblobTemp(key) {
+		return fmt.Errorf("%w: %q has the shape of a file being written (<key>.<hex>.tmp)", ErrInvalidKey, key)
 	}
 	err := s.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: "application/octet-stream"})
 	if err != nil {
@@ -224,7 +225,8 @@ func (s *Store) GetKey(ctx context.Context, key string) ([]byte, error) {
 }
 
 // ListKeys returns the keys that start with prefix, in lexical order,
-// excluding the content-addressed and temporary areas.
+// excluding the content-addressed and temporary areas and the files the
+// directory backend is still writing.
 func (s *Store) ListKeys(ctx context.Context, prefix string) ([]string, error) {
 	var keys []string
 	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
@@ -236,13 +238,9 @@ func (s *Store) ListKeys(ctx context.Context, prefix string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list blob keys %q: %w", prefix, err)
 		}
-		if strings.HasPrefix(obj.Key, shaPrefix) || strings.HasPrefix(obj.Key, tmpPrefix) {
-			continue
+		if !strings.HasPrefix(obj.Key, shaPrefix) && !strings.HasPrefix(obj.Key, tmpPrefix) && !isFileblobTemp(obj.Key) {
+			keys = append(keys, obj.Key)
 		}
-		if s.dir && isFileblobTemp(obj.Key) {
-			continue
-		}
-		keys = append(keys, obj.Key)
 	}
 }
 
@@ -275,7 +273,9 @@ func (s *Store) Close() error {
 
 // isFileblobTemp reports whether key names a file fileblob is still
 // writing: the final key, a dot, the creation time in hex nanoseconds and
-// ".tmp".
+// ".tmp". fileblob writes every object so and renames it when done, so a
+// listing may meet one; PutKey refuses such keys on every backend, so that
+// none is stored that a listing would hide.
 func isFileblobTemp(key string) bool {
 	rest, ok := strings.CutSuffix(key, ".tmp")
 	if !ok {

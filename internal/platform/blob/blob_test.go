@@ -301,7 +301,7 @@ func testKeys(t *testing.T, s *Store) {
 	if _, err := s.GetKey(ctx, "offline/missing"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("GetKey(missing): got %v, want ErrNotFound", err)
 	}
-	for _, key := range []string{"", "/abs", "a//b", "a/../b", "..", "sha256/ab/x", "tmp/x", "a\\b"} {
+	for _, key := range []string{"", "/abs", "a//b", "a/../b", "..", "sha256/ab/x", "tmp/x", "a\\b", "offline/a.ndjson.18ed7634f0bb95ef.tmp"} {
 		if err := s.PutKey(ctx, key, []byte("x")); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("PutKey(%q): got %v, want ErrInvalidKey", key, err)
 		}
