@@ -92,7 +92,7 @@ def parse_wrk(out):
     return {"rps": rps, "p50_us": lat(50), "p99_us": lat(99), "errors": errors}
 
 
-def wrk(url, body_file, c, seconds, lua_dir, token=None):
+def wrk(url, body_file, c, seconds, lua_dir, token=None, rt=False):
     lua = os.path.join(lua_dir, "post.lua")
     with open(body_file) as f:
         body = f.read()
@@ -100,7 +100,7 @@ def wrk(url, body_file, c, seconds, lua_dir, token=None):
         f.write('wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' % json.dumps(body))
         if token:
             f.write('wrk.headers["Authorization"] = %s\n' % json.dumps("Bearer " + token))
-    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c%d" % c, "-d%ds" % seconds, "--latency", "-s", lua, url],
+    out = subprocess.run((["chrt", "-f", "1"] if rt else []) + ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % c, "-d%ds" % seconds, "--latency", "-s", lua, url],
                          capture_output=True, text=True, check=True).stdout
     return parse_wrk(out)
 
@@ -143,6 +143,47 @@ def row_of(name, proto, c, runs):
         name, c, row["rps"], row["p50_us"] or 0, row["p99_us"] or 0, row["server_cpu_pct"],
         row["cpu_user_us_per_req"] or 0, row["cpu_sys_us_per_req"] or 0, row["errors"]), flush=True)
     return row
+
+
+def set_fifo(pids, on):
+    """Puts every thread of the processes under SCHED_FIFO priority 1 (on)
+    or back under SCHED_OTHER. Threads they start later inherit it."""
+    policy, prio = (os.SCHED_FIFO, 1) if on else (os.SCHED_OTHER, 0)
+    for pid in pids:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                os.sched_setscheduler(int(tid), policy, os.sched_param(prio))
+            except ProcessLookupError:
+                pass
+
+
+def latency_c1(group, args):
+    """p50 and p99 at concurrency 1 with the servers and wrk under
+    SCHED_FIFO, as bench/serving's baselines measure the c=1 tail: the
+    other work of the shared box then cannot get in at each wake-up. The
+    servers are interleaved as in measure; each figure is the median over
+    the repeats. group: (name, fn(c, seconds, rt), pid), the bare limit
+    first."""
+    pids = sorted({pid for _, _, pid in group})
+    set_fifo(pids, True)
+    try:
+        for _, fn, _ in group:
+            fn(1, args.warmup, True)
+        runs = {name: [] for name, _, _ in group}
+        for _ in range(args.repeats):
+            for name, fn, _ in group:
+                runs[name].append(fn(1, args.duration, True))
+    finally:
+        set_fifo(pids, False)
+    out = {}
+    for name, _, _ in group:
+        rs = runs[name]
+        out[name] = {"p50_us": statistics.median(r["p50_us"] for r in rs), "p99_us": statistics.median(r["p99_us"] for r in rs),
+                     "rps": round(statistics.median(r["rps"] for r in rs), 1), "errors": sum(r["errors"] for r in rs),
+                     "p50_us_runs": [r["p50_us"] for r in rs]}
+        print("  %-28s c=1 SCHED_FIFO  p50 %5.0f us  p99 %6.0f us  %7.0f req/s  errors %d  (p50 runs %s)" % (
+            name, out[name]["p50_us"], out[name]["p99_us"], out[name]["rps"], out[name]["errors"], out[name]["p50_us_runs"]), flush=True)
+    return out
 
 
 def measure(group, args):
@@ -352,6 +393,7 @@ def main():
           "plinth (all targets, embedded stores) with auth on (an API key with scope predict) and with --auth.disabled", flush=True)
     bare_http = start([os.path.join(args.bin, "httpdot"), "-addr", "127.0.0.1:18500"])
     bare_grpc = start([os.path.join(args.bin, "grpcdot"), "-addr", "127.0.0.1:18501"])
+    floor = start([os.path.join(args.bin, "tcpfloor"), "-addr", "127.0.0.1:18503"])
     fastapi = start(["/usr/bin/python3", os.path.join(root, "bench", "peers", "fastapi_xgb.py"), os.path.join(tmp, "xgb100.json"), "18502"])
     deadline = time.time() + 60
     while True:
@@ -363,7 +405,7 @@ def main():
         if time.time() > deadline:
             raise RuntimeError("FastAPI did not start")
         time.sleep(0.2)
-    for name, p in (("httpdot", bare_http), ("grpcdot", bare_grpc)):
+    for name, p in (("httpdot", bare_http), ("grpcdot", bare_grpc), ("tcpfloor", floor)):
         if p.poll() is not None:
             raise RuntimeError("%s exited (is its port taken?)" % name)
     plinth = {}
@@ -398,6 +440,13 @@ def main():
     if args.only != "grpc":
         print("REST, interleaved", flush=True)
         rows += measure(rest, args)
+        print("REST at concurrency 1 under SCHED_FIFO, interleaved, with the box's round-trip floor", flush=True)
+        c1 = latency_c1([
+            ("bare-net/http", lambda c, d, rt: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp, rt=rt), bare_http.pid),
+            ("tcpfloor", lambda c, d, rt: wrk("http://127.0.0.1:18503/predict", sample, c, d, tmp, rt=rt), floor.pid),
+            ("plinth-v1-predict", lambda c, d, rt: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token, rt=rt), pa.pid),
+            ("plinth-v1-predict-noauth", lambda c, d, rt: wrk(nbase + "/v1/models/bench:predict", sample, c, d, tmp, rt=rt), pn.pid),
+        ], args)
         if args.only == "rest":
             print_only(rows, "bare-net/http")
             return
@@ -406,7 +455,7 @@ def main():
     if args.only == "grpc":
         print_only(rows, "bare-grpc-go")
         return
-    for p in (bare_http, bare_grpc, pn, fastapi):
+    for p in (bare_http, bare_grpc, floor, pn, fastapi):
         stop(p)
 
     steady = next(r for r in rows if r["server"] == "plinth-v1-predict" and r["concurrency"] == 8)["p99_us"]
@@ -439,6 +488,7 @@ def main():
                   "auth": "plinth rows: the gateway on, wrk and grpcload send an API key with scope predict (cached per --auth.cache-ttl, default 5s); *-noauth rows: --auth.disabled. The rate limiter runs on every request; its flags are raised so it never denies",
                   "paired": "paired_ratios: each run's req/s over the bare server's run in the same round (adjacent in time); paired_ratio_median their median. ratio_* are ratios of the median runs",
                   "cpu": "cpu_*_us_per_req: the server process's user and system CPU (/proc/PID/stat) over the run divided by the requests answered",
+                  "latency_c1_fifo": "the c=1 REST points again with every server thread and wrk under SCHED_FIFO priority 1 (chrt -f 1; the kernel still leaves others 5%), medians over the repeats; tcpfloor (bench/serving/bare/tcpfloor) answers each request with a fixed response without parsing it: the box's round-trip floor for any Go server",
                   "rest_load": "wrk -t1 --latency", "grpc_load": "bench/serving/grpcload (one HTTP/2 connection)"},
         "ratio_vs_bare_http": round(v1 / bare64, 3),
         "paired_ratio_vs_bare_http": at("plinth-v1-predict", 64)["paired_ratio_median"],
@@ -452,6 +502,8 @@ def main():
         "ratio_grpc_vs_bare_grpc": round(at("plinth-oip-grpc", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
         "paired_ratio_grpc_vs_bare_grpc": at("plinth-oip-grpc", 64)["paired_ratio_median"],
         "p50_us_c1_v1": at("plinth-v1-predict", 1)["p50_us"],
+        "p50_us_c1_fifo": {name: r["p50_us"] for name, r in c1.items()},
+        "latency_c1_fifo": c1,
         "rss_mb_ten_300_tree_models": mem["rss_mb"],
         "memory_inference_target": mem,
         "rss_mb_all_targets_ten_300_tree_models": round(rss, 1),
@@ -470,7 +522,7 @@ def main():
               r["server_cpu_pct"], r["cpu_user_us_per_req"] or 0, r["cpu_sys_us_per_req"] or 0))
     for k in ("ratio_vs_bare_http", "paired_ratio_vs_bare_http", "paired_ratio_grpc_vs_bare_grpc", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_oip_rest_vs_bare_http",
               "ratio_grpc_vs_bare_grpc", "ratio_grpc_noauth_vs_bare_grpc", "p50_us_c1_v1", "p50_us_c1_v1_noauth", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models",
-              "rss_mb_all_targets_ten_300_tree_models"):
+              "rss_mb_all_targets_ten_300_tree_models", "p50_us_c1_fifo"):
         print("%-30s %s" % (k, result[k]))
     print("hot swap: %s" % swap)
 
