@@ -35,6 +35,7 @@ type metrics struct {
 	loaded      *prometheus.GaugeVec
 	loads       *prometheus.CounterVec
 	logs        *prometheus.CounterVec
+	logsWaiting prometheus.Gauge
 	shadowDrops prometheus.Counter
 }
 
@@ -74,12 +75,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "plinth_inference_prediction_logs_total",
 			Help: "Prediction logs by outcome: published, dropped (queue full: the bus is slow) or failed (the bus refused).",
 		}, []string{"outcome"}),
+		logsWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "plinth_inference_prediction_logs_waiting",
+			Help: "Prediction logs queued for the bus or in a batch being published.",
+		}),
 		shadowDrops: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "plinth_inference_shadow_dropped_total",
 			Help: "Shadow predictions dropped because the shadow queue was full.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.errors, m.latency, m.batchSize, m.inflight, m.loaded, m.loads, m.logs, m.shadowDrops)
+	reg.MustRegister(m.requests, m.errors, m.latency, m.batchSize, m.inflight, m.loaded, m.loads, m.logs, m.logsWaiting, m.shadowDrops)
 	return m
 }
 

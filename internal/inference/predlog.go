@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/plinthai/plinth/internal/platform/bus"
@@ -67,7 +66,6 @@ type predLog struct {
 	batch    int
 	linger   time.Duration
 	q        chan *logEntry
-	waiting  atomic.Int64 // queued or in a worker's batch
 	m        *metrics
 	logger   *slog.Logger
 	pool     sync.Pool
@@ -99,11 +97,11 @@ func (p *predLog) entry() *logEntry {
 
 // offer queues e or, when the queue is full, drops and counts it.
 func (p *predLog) offer(e *logEntry) {
-	p.waiting.Add(1)
+	p.m.logsWaiting.Inc()
 	select {
 	case p.q <- e:
 	default:
-		p.waiting.Add(-1)
+		p.m.logsWaiting.Dec()
 		p.m.logs.WithLabelValues("dropped").Inc()
 		p.pool.Put(e)
 	}
@@ -206,7 +204,7 @@ func (p *predLog) publish(ctx context.Context, batch []*logEntry, msgs []bus.Mes
 	if len(msgs) > 0 {
 		n, err = p.pub.PublishBatch(ctx, msgs)
 	}
-	p.waiting.Add(-int64(len(batch)))
+	p.m.logsWaiting.Sub(float64(len(batch)))
 	failed += len(msgs) - n
 	if err != nil {
 		p.logger.Debug("publish prediction logs", "published", n, "failed", len(msgs)-n, "err", err)

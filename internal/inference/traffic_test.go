@@ -157,7 +157,7 @@ func TestPredictionLogSamplingAndDrops(t *testing.T) {
 	}
 	published := func() float64 { return testutil.ToFloat64(h.s.metrics.logs.WithLabelValues("published")) }
 	waitFor(t, "logs to be published", func() bool {
-		return h.s.logs.waiting.Load() == 0 && published() == float64(rec.byArm()[wire.ArmChampion])
+		return testutil.ToFloat64(h.s.metrics.logsWaiting) == 0 && published() == float64(rec.byArm()[wire.ArmChampion])
 	})
 	if got := rec.byArm()[wire.ArmChampion]; got < 140 || got > 260 {
 		t.Errorf("logged %d of %d at rate 0.25, want about 200", got, n)
