@@ -86,15 +86,12 @@ type Report struct {
 
 // fraudRun is one run's state.
 type fraudRun struct {
+	loop[*fraud.Replay]
 	opts     Options
-	app      *app.App
-	replay   *fraud.Replay
-	view     *view
 	start    time.Time // simulated
 	driftAt  time.Time // simulated
 	report   Report
-	seen     map[string]string // rollout id → state shown
-	versions int64             // latest version shown
+	versions int64 // latest version shown
 }
 
 // RunFraud runs the fraud loop on opts.DataDir and returns when every
@@ -102,7 +99,8 @@ type fraudRun struct {
 // ErrPhase that names it), or ctx ended.
 func RunFraud(ctx context.Context, opts Options) (Report, error) {
 	began := time.Now()
-	r := &fraudRun{opts: opts, seen: map[string]string{}}
+	r := &fraudRun{opts: opts}
+	r.loop = loop[*fraud.Replay]{model: fraud.Model, chunk: chunk, refresh: r.status, seen: map[string]string{}}
 	stop, err := r.startPlatform(ctx)
 	if err != nil {
 		return r.report, err
@@ -112,7 +110,13 @@ func RunFraud(ctx context.Context, opts Options) (Report, error) {
 		err = opts.Started(ctx, r.app)
 	}
 	if err == nil {
-		err = r.phases(ctx)
+		r.report.Phases, err = runPhases(ctx, r.view, r.status, []phase{
+			{PhaseBootstrap, r.bootstrap},
+			{PhaseFirst, r.firstModel},
+			{PhaseLive, r.live},
+			{PhaseDrift, r.drift},
+			{PhaseBad, r.badCandidate},
+		})
 	}
 	r.report.Total = time.Since(began)
 	r.report.Counts = r.replay.Stats.Snapshot()
@@ -197,33 +201,6 @@ func runApp(ctx context.Context, a *app.App) (func() error, error) {
 	return stop, nil
 }
 
-func (r *fraudRun) phases(ctx context.Context) error {
-	for _, p := range []struct {
-		name string
-		run  func(context.Context) (string, error)
-	}{
-		{PhaseBootstrap, r.bootstrap},
-		{PhaseFirst, r.firstModel},
-		{PhaseLive, r.live},
-		{PhaseDrift, r.drift},
-		{PhaseBad, r.badCandidate},
-	} {
-		began := time.Now()
-		r.status(p.name, 0)
-		detail, err := p.run(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			r.view.Event("phase %s FAILED: %v", p.name, err)
-			return fmt.Errorf("%w: %s: %v", ErrPhase, p.name, err)
-		}
-		r.report.Phases = append(r.report.Phases, PhaseResult{Name: p.name, Took: time.Since(began), Detail: detail})
-		r.view.Event("phase %s done in %.1fs: %s", p.name, time.Since(began).Seconds(), detail)
-	}
-	return nil
-}
-
 // bootstrap declares the model and its gate and replays the first days
 // flat out, without scoring: the history the first model learns from.
 func (r *fraudRun) bootstrap(ctx context.Context) (string, error) {
@@ -243,7 +220,7 @@ func (r *fraudRun) bootstrap(ctx context.Context) (string, error) {
 	}
 	r.replay.Speed = 0
 	until := r.start.Add(bootstrapDays * 24 * time.Hour)
-	if err := r.advanceTo(ctx, PhaseBootstrap, until); err != nil {
+	if err := r.advanceTo(ctx, PhaseBootstrap, until, chunk); err != nil {
 		return "", err
 	}
 	c := r.replay.Stats.Snapshot()
@@ -253,22 +230,11 @@ func (r *fraudRun) bootstrap(ctx context.Context) (string, error) {
 // firstModel trains by the product's training spec, and waits for the
 // gate and the automatic rollout to make it champion.
 func (r *fraudRun) firstModel(ctx context.Context) (string, error) {
-	if err := r.app.WaitFeatures(ctx, fraud.View); err != nil {
-		return "", err
-	}
-	if err := sleep(ctx, 600*time.Millisecond); err != nil { // the offline log's flush interval, thrice
-		return "", err
-	}
-	job, err := r.submit(ctx, "fraud-first", "bootstrap", r.start, r.replay.Now())
-	if err != nil {
-		return "", err
-	}
-	v, err := r.waitJob(ctx, PhaseFirst, job.ID)
-	if err != nil {
-		return "", err
-	}
+	v, err := r.trainFirst(ctx, fraud.View, func() (registry.Job, error) {
+		return r.submit(ctx, "fraud-first", "bootstrap", r.start, r.replay.Now())
+	})
 	r.report.First = v
-	if err := r.waitFor(ctx, PhaseFirst, "champion", func() (bool, error) { return r.champion(ctx) == v, nil }); err != nil {
+	if err != nil {
 		return "", err
 	}
 	ver, _ := r.app.Registry.GetVersion(ctx, fraud.Model, v)
@@ -290,7 +256,7 @@ func (r *fraudRun) submit(ctx context.Context, id, reason string, from, to time.
 func (r *fraudRun) live(ctx context.Context) (string, error) {
 	r.replay.Speed = speed
 	r.replay.Score.Store(true)
-	if err := r.advanceTo(ctx, PhaseLive, r.driftAt); err != nil {
+	if err := r.advanceTo(ctx, PhaseLive, r.driftAt, chunk); err != nil {
 		return "", err
 	}
 	st := r.versionStats(ctx, r.report.First)
@@ -298,54 +264,19 @@ func (r *fraudRun) live(ctx context.Context) (string, error) {
 }
 
 // drift replays past the fraudsters' switch until a retrain the monitor
-// queued is champion. A retrain that its gate refuses or its canary rolls
-// back is shown and left behind: the champion still decays, so the
-// monitor queues the next one once its cooldown allows.
+// queued is champion, showing each retrain as the monitor queues it.
 func (r *fraudRun) drift(ctx context.Context) (string, error) {
 	began := time.Now()
 	r.view.Event("drift: fraudsters switch patterns at %s", r.driftAt.Format("Jan 2 15:04"))
-	var job registry.Job
-	shown := map[string]bool{}
-	err := r.trafficUntil(ctx, PhaseDrift, func() (bool, error) {
-		j, ok := r.monitorJob(ctx)
-		if !ok {
-			return false, nil
-		}
-		job = j
-		if !shown[j.ID] {
-			shown[j.ID] = true
-			r.view.Event("monitor queued retrain %s (%s)", j.ID, j.Reason)
-		}
-		if j.Status == registry.JobFailed || j.Status == registry.JobCancelled {
-			return false, fmt.Errorf("retrain job %s %s: %s", j.ID, j.Status, j.Error)
-		}
-		return j.Version != 0 && r.champion(ctx) == j.Version, nil
+	job, tried, err := r.retrainChampion(ctx, func(j registry.Job) {
+		r.view.Event("monitor queued retrain %s (%s)", j.ID, j.Reason)
 	})
 	if err != nil {
 		return "", err
 	}
 	r.report.Retrained, r.report.ToPromotion = job.Version, time.Since(began)
-	tries := ""
-	if n := len(shown); n > 1 {
-		tries = fmt.Sprintf(" (after %d that did not make it)", n-1)
-	}
 	return fmt.Sprintf("retrain %s (reason %s) → v%d champion after the canary%s, %.1fs after the drift", job.ID, job.Reason, job.Version,
-		tries, r.report.ToPromotion.Seconds()), nil
-}
-
-// monitorJob returns the newest retrain job the monitor queued, if any.
-func (r *fraudRun) monitorJob(ctx context.Context) (registry.Job, bool) {
-	jobs, err := r.app.Registry.ListJobs(ctx, registry.ListJobsRequest{Model: fraud.Model})
-	if err != nil {
-		return registry.Job{}, false
-	}
-	var newest registry.Job
-	for _, j := range jobs {
-		if (j.Reason == "decay" || j.Reason == "drift") && (newest.ID == "" || j.CreatedAt.After(newest.CreatedAt)) {
-			newest = j
-		}
-	}
-	return newest, newest.ID != ""
+		earlierTries(tried), r.report.ToPromotion.Seconds()), nil
 }
 
 // badCandidate trains a candidate on stale, pre-drift data: its gate
@@ -377,14 +308,7 @@ func (r *fraudRun) badCandidate(ctx context.Context) (string, error) {
 		}
 		return fmt.Sprintf("v%d refused by its gate (%s); champion still v%d", v, strings.Join(rec.Failures, "; "), champ), nil
 	}
-	var ro rollout.Rollout
-	err = r.trafficUntil(ctx, PhaseBad, func() (bool, error) {
-		if c := r.champion(ctx); c != champ {
-			return false, fmt.Errorf("the champion moved to v%d during the bad candidate's canary", c)
-		}
-		ro = r.rolloutOf(ctx, v)
-		return ro.Final(), nil
-	})
+	ro, err := r.canaryEnd(ctx, champ, v, "the bad candidate")
 	if err != nil {
 		return "", err
 	}
@@ -395,48 +319,37 @@ func (r *fraudRun) badCandidate(ctx context.Context) (string, error) {
 	return fmt.Sprintf("v%d rolled back (%s); champion still v%d", v, ro.Reason, champ), nil
 }
 
-func (r *fraudRun) waitJobWithTraffic(ctx context.Context, id string) (int64, error) {
-	var v int64
-	err := r.trafficUntil(ctx, PhaseBad, func() (bool, error) {
-		j, err := r.app.Registry.GetJob(ctx, id)
+// status refreshes the view: figures, and events for new versions and
+// rollout moves.
+func (r *fraudRun) status(phase string, progress float64) {
+	ctx := context.Background()
+	c := r.replay.Stats.Snapshot()
+	lines := []string{
+		fmt.Sprintf("simulated time  %s  (drift at %s)", r.replay.Now().Format("Mon Jan 2 15:04"), r.driftAt.Format("Jan 2 15:04")),
+		fmt.Sprintf("transactions    %d  (fraud %d)   labels %d   predictions %d (errors %d)", c.Transactions, c.Frauds, c.Labels, c.Predictions, c.PredictErrors),
+	}
+	if m, err := r.app.Registry.GetModel(ctx, fraud.Model); err == nil {
+		lines = append(lines, fmt.Sprintf("model %s      champion v%d   challenger v%d at %.0f%%   latest v%d", m.Name,
+			m.Aliases[registry.AliasChampion], m.Aliases[registry.AliasChallenger], m.Traffic.ChallengerPercent, m.LatestVersion))
+		r.newVersions(ctx, m.LatestVersion)
+	}
+	if st, err := r.app.Monitor.Status(ctx, fraud.Model); err == nil {
+		for _, vs := range st.Versions {
+			lines = append(lines, fmt.Sprintf("  v%-3d %-10s live AUPRC %.3f  labels %5d (fraud %4d)  predictions %6d  p99 %.2f ms",
+				vs.Version, vs.Arm, vs.Quality["auprc"], vs.Samples, vs.Positives, vs.Predictions, vs.P99MS))
+		}
+	}
+	r.rolloutEvents(ctx)
+	r.view.Set(Status{Phase: phase, Progress: progress, Lines: lines})
+}
+
+func (r *fraudRun) newVersions(ctx context.Context, latest int64) {
+	for ; r.versions < latest; r.versions++ {
+		v, err := r.app.Registry.GetVersion(ctx, fraud.Model, r.versions+1)
 		if err != nil {
-			return false, err
+			return
 		}
-		if j.Status == registry.JobFailed || j.Status == registry.JobCancelled {
-			return false, fmt.Errorf("job %s %s: %s", id, j.Status, j.Error)
-		}
-		v = j.Version
-		return j.Status == registry.JobSucceeded, nil
-	})
-	return v, err
-}
-
-// rolloutOf returns the latest rollout of version v.
-func (r *fraudRun) rolloutOf(ctx context.Context, v int64) rollout.Rollout {
-	list, _ := r.app.Rollout.List(ctx, fraud.Model)
-	for _, ro := range list {
-		if ro.Version == v {
-			return ro
-		}
-	}
-	return rollout.Rollout{}
-}
-
-func (r *fraudRun) champion(ctx context.Context) int64 {
-	a, err := r.app.Registry.GetAlias(ctx, fraud.Model, registry.AliasChampion)
-	if err != nil {
-		return 0
-	}
-	return a.Version
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		r.view.Event("registered v%d by job %s: holdout AUPRC %.3f (champion's on the same holdout %.3f)", v.Version,
+			v.Lineage.JobID, v.Metrics["auprc"], v.Metrics[registry.MetricChampionPrefix+"auprc"])
 	}
 }

@@ -73,22 +73,31 @@ type prediction struct {
 }
 
 func (p *platform) Predict(ctx context.Context, model, entity string) (fraud.Scored, error) {
+	var out prediction
+	if err := p.callPredict(ctx, "predict", model, entity, &out); err != nil {
+		return fraud.Scored{}, err
+	}
+	return fraud.Scored{ID: out.ID, Version: out.Version, Arm: out.Arm, Score: out.Score}, nil
+}
+
+// callPredict posts entity to model's /v1 predict handler and decodes the
+// answer into out; verb names the call in its errors ("predict %s for %s").
+func (p *platform) callPredict(ctx context.Context, verb, model, entity string, out any) error {
 	body, err := json.Marshal(map[string]string{"entity": entity})
 	if err != nil {
-		return fraud.Scored{}, err
+		return err
 	}
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/models/"+model+":predict", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	p.handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
-		return fraud.Scored{}, fmt.Errorf("predict %s for %s: %d %s", model, entity, rec.Code, strings.TrimSpace(rec.Body.String()))
+		return fmt.Errorf("%s %s for %s: %d %s", verb, model, entity, rec.Code, strings.TrimSpace(rec.Body.String()))
 	}
-	var out prediction
-	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		return fraud.Scored{}, fmt.Errorf("predict %s: %w", model, err)
+	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+		return fmt.Errorf("%s %s: %w", verb, model, err)
 	}
-	return fraud.Scored{ID: out.ID, Version: out.Version, Arm: out.Arm, Score: out.Score}, nil
+	return nil
 }
 
 // openLogger returns given, or a logger of JSON lines to dataDir/plinth.log

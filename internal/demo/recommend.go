@@ -96,15 +96,12 @@ type LiveHR struct {
 
 // recommendRun is one run's state.
 type recommendRun struct {
+	loop[*recommend.Replay]
 	opts     RecommendOptions
-	app      *app.App
-	replay   *recommend.Replay
-	view     *view
 	start    time.Time // event time
 	driftAt  time.Time // event time
 	report   RecommendReport
-	seen     map[string]string // rollout id → state shown
-	versions int64             // latest version shown
+	versions int64 // latest version shown
 }
 
 // RunRecommend runs the recommendation loop on opts.DataDir over MovieLens
@@ -112,7 +109,8 @@ type recommendRun struct {
 // (an error wrapping ErrPhase that names it), or ctx ended.
 func RunRecommend(ctx context.Context, opts RecommendOptions) (RecommendReport, error) {
 	began := time.Now()
-	r := &recommendRun{opts: opts, seen: map[string]string{}}
+	r := &recommendRun{opts: opts}
+	r.loop = loop[*recommend.Replay]{model: recommend.Model, chunk: recChunk, refresh: r.status, seen: map[string]string{}}
 	r.report.Holdout = map[int64]float64{}
 	stop, err := r.startPlatform(ctx)
 	if err != nil {
@@ -209,22 +207,11 @@ func (r *recommendRun) bootstrap(ctx context.Context) (string, error) {
 // firstModel trains by the product's training spec, and waits for the
 // gate and the automatic rollout to make it champion.
 func (r *recommendRun) firstModel(ctx context.Context) (string, error) {
-	if err := r.app.WaitFeatures(ctx, recommend.View); err != nil {
-		return "", err
-	}
-	if err := sleep(ctx, 600*time.Millisecond); err != nil { // the offline log's flush interval, thrice
-		return "", err
-	}
-	job, err := r.submit(ctx, "recommend-first", "bootstrap", r.start, r.replay.Now())
-	if err != nil {
-		return "", err
-	}
-	v, err := r.waitJob(ctx, PhaseFirst, job.ID)
-	if err != nil {
-		return "", err
-	}
+	v, err := r.trainFirst(ctx, recommend.View, func() (registry.Job, error) {
+		return r.submit(ctx, "recommend-first", "bootstrap", r.start, r.replay.Now())
+	})
 	r.report.First = v
-	if err := r.waitFor(ctx, PhaseFirst, "champion", func() (bool, error) { return r.champion(ctx) == v, nil }); err != nil {
+	if err != nil {
 		return "", err
 	}
 	ver, _ := r.app.Registry.GetVersion(ctx, recommend.Model, v)
@@ -258,30 +245,15 @@ func (r *recommendRun) live(ctx context.Context) (string, error) {
 }
 
 // drift replays past the re-issue until a retrain the monitor queued is
-// champion. A retrain that its gate refuses or its canary rolls back is
-// shown and left behind: the champion still decays, so the monitor queues
-// the next one once its cooldown allows.
+// champion, showing each retrain as the monitor queues it with the
+// champion's live HR@10 by then.
 func (r *recommendRun) drift(ctx context.Context) (string, error) {
 	began := time.Now()
 	r.view.Event("drift: %d titles re-issued under new ids at %s; users now rate the new editions", r.report.Reissued,
 		r.driftAt.Format("Jan 2 2006"))
-	var job registry.Job
-	shown := map[string]bool{}
-	err := r.trafficUntil(ctx, PhaseDrift, func() (bool, error) {
-		j, ok := r.monitorJob(ctx)
-		if !ok {
-			return false, nil
-		}
-		job = j
-		if !shown[j.ID] {
-			shown[j.ID] = true
-			r.report.Live.Decayed = r.versionStats(ctx, r.champion(ctx)).Quality["hr_at_10"]
-			r.view.Event("monitor queued retrain %s (%s): champion's live HR@10 %.3f", j.ID, j.Reason, r.report.Live.Decayed)
-		}
-		if j.Status == registry.JobFailed || j.Status == registry.JobCancelled {
-			return false, fmt.Errorf("retrain job %s %s: %s", j.ID, j.Status, j.Error)
-		}
-		return j.Version != 0 && r.champion(ctx) == j.Version, nil
+	job, tried, err := r.retrainChampion(ctx, func(j registry.Job) {
+		r.report.Live.Decayed = r.versionStats(ctx, r.champion(ctx)).Quality["hr_at_10"]
+		r.view.Event("monitor queued retrain %s (%s): champion's live HR@10 %.3f", j.ID, j.Reason, r.report.Live.Decayed)
 	})
 	if err != nil {
 		return "", err
@@ -289,27 +261,9 @@ func (r *recommendRun) drift(ctx context.Context) (string, error) {
 	r.report.Retrained, r.report.ToPromotion = job.Version, time.Since(began)
 	ro := r.rolloutOf(ctx, job.Version)
 	r.report.Live.RetrainVerdict = ro.LastVerdict
-	tries := ""
-	if n := len(shown); n > 1 {
-		tries = fmt.Sprintf(" (after %d that did not make it)", n-1)
-	}
 	return fmt.Sprintf("retrain %s → v%d champion after the canary%s, %.1fs after the drift: live HR@10 %.3f against the old champion's %.3f",
-		job.ID, job.Version, tries, r.report.ToPromotion.Seconds(), ro.LastVerdict.ChallengerValue, ro.LastVerdict.ChampionValue), nil
-}
-
-// monitorJob returns the newest retrain job the monitor queued, if any.
-func (r *recommendRun) monitorJob(ctx context.Context) (registry.Job, bool) {
-	jobs, err := r.app.Registry.ListJobs(ctx, registry.ListJobsRequest{Model: recommend.Model})
-	if err != nil {
-		return registry.Job{}, false
-	}
-	var newest registry.Job
-	for _, j := range jobs {
-		if (j.Reason == "decay" || j.Reason == "drift") && (newest.ID == "" || j.CreatedAt.After(newest.CreatedAt)) {
-			newest = j
-		}
-	}
-	return newest, newest.ID != ""
+		job.ID, job.Version, earlierTries(tried), r.report.ToPromotion.Seconds(), ro.LastVerdict.ChallengerValue,
+		ro.LastVerdict.ChampionValue), nil
 }
 
 // badCandidate trains a candidate on stale data, the first weeks of
@@ -341,14 +295,7 @@ func (r *recommendRun) badCandidate(ctx context.Context) (string, error) {
 		}
 		return fmt.Sprintf("v%d refused by its gate (%v); champion still v%d", v, rec.Failures, champ), nil
 	}
-	var ro rollout.Rollout
-	err = r.trafficUntil(ctx, PhaseBad, func() (bool, error) {
-		if c := r.champion(ctx); c != champ {
-			return false, fmt.Errorf("the champion moved to v%d during the stale candidate's canary", c)
-		}
-		ro = r.rolloutOf(ctx, v)
-		return ro.Final(), nil
-	})
+	ro, err := r.canaryEnd(ctx, champ, v, "the stale candidate")
 	if err != nil {
 		return "", err
 	}
@@ -365,5 +312,47 @@ func recommendSummary(w io.Writer, rep RecommendReport) {
 		t := rep.Tallies[v]
 		fmt.Fprintf(w, "  v%d: holdout HR@10 %.3f; served %d recommendations, %d hits (HR@10 %.3f)\n", v, rep.Holdout[v],
 			t.Predictions, t.Hits, t.HR())
+	}
+}
+
+// status refreshes the view: figures, and events for new versions and
+// rollout moves.
+func (r *recommendRun) status(phase string, progress float64) {
+	ctx := context.Background()
+	c := r.replay.Stats.Snapshot()
+	lines := []string{
+		fmt.Sprintf("event time      %s  (drift at %s)   ratings left %d", r.replay.Now().Format("Mon Jan 2 2006 15:04"),
+			r.driftAt.Format("Jan 2 2006"), r.replay.Remaining()),
+		fmt.Sprintf("ratings         %d in %d visits   recommendations %d (errors %d), hits %d", c.Ratings, c.Visits,
+			c.Predictions, c.PredictErrors, c.Hits),
+	}
+	if m, err := r.app.Registry.GetModel(ctx, recommend.Model); err == nil {
+		lines = append(lines, fmt.Sprintf("model %s  champion v%d   challenger v%d at %.0f%%   latest v%d", m.Name,
+			m.Aliases[registry.AliasChampion], m.Aliases[registry.AliasChallenger], m.Traffic.ChallengerPercent, m.LatestVersion))
+		r.newVersions(ctx, m.LatestVersion)
+	}
+	if st, err := r.app.Monitor.Status(ctx, recommend.Model); err == nil {
+		for _, vs := range st.Versions {
+			lines = append(lines, fmt.Sprintf("  v%-3d %-10s live HR@10 %.3f  NDCG@10 %.3f  visits %5d  recommendations %6d  p99 %.2f ms",
+				vs.Version, vs.Arm, vs.Quality["hr_at_10"], vs.Quality["ndcg_at_10"], vs.Samples, vs.Predictions, vs.P99MS))
+		}
+	}
+	r.rolloutEvents(ctx)
+	r.view.Set(Status{Phase: phase, Progress: progress, Lines: lines})
+}
+
+func (r *recommendRun) newVersions(ctx context.Context, latest int64) {
+	for ; r.versions < latest; r.versions++ {
+		v, err := r.app.Registry.GetVersion(ctx, recommend.Model, r.versions+1)
+		if err != nil {
+			return
+		}
+		r.report.Holdout[v.Version] = v.Metrics["hr_at_10"]
+		msg := fmt.Sprintf("registered v%d by job %s: holdout HR@10 %.3f over %.0f visits", v.Version, v.Lineage.JobID,
+			v.Metrics["hr_at_10"], v.Metrics["holdout_rows"])
+		if c, ok := v.Metrics[registry.MetricChampionPrefix+"hr_at_10"]; ok {
+			msg += fmt.Sprintf(" (champion v%.0f's on the same holdout %.3f)", v.Metrics[registry.MetricChampionVersion], c)
+		}
+		r.view.Event("%s", msg)
 	}
 }

@@ -1,14 +1,8 @@
 package demo
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"strings"
 
 	"github.com/plinthai/plinth/products/recommend"
 )
@@ -27,20 +21,9 @@ type recommendation struct {
 // the inference service's own /v1 handler: the feature store supplies the
 // user's recent items.
 func (p *platform) Recommend(ctx context.Context, model, user string) (recommend.Recommended, error) {
-	body, err := json.Marshal(map[string]string{"entity": user})
-	if err != nil {
-		return recommend.Recommended{}, err
-	}
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/models/"+model+":predict", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	p.handler().ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		return recommend.Recommended{}, fmt.Errorf("recommend %s for %s: %d %s", model, user, rec.Code, strings.TrimSpace(rec.Body.String()))
-	}
 	var out recommendation
-	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		return recommend.Recommended{}, fmt.Errorf("recommend %s: %w", model, err)
+	if err := p.callPredict(ctx, "recommend", model, user, &out); err != nil {
+		return recommend.Recommended{}, err
 	}
 	items := make([]string, 0, len(out.Items))
 	for _, it := range out.Items {

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,39 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/plinthai/plinth/internal/app"
-	"github.com/plinthai/plinth/internal/platform/bus"
-	"github.com/plinthai/plinth/internal/registry"
 	"github.com/plinthai/plinth/internal/rollout"
 	"github.com/plinthai/plinth/internal/testdata"
 	"github.com/plinthai/plinth/internal/wire"
 	"github.com/plinthai/plinth/products/recommend"
 )
-
-// watchModel collects model's MODELS events into m as they come.
-func watchModel(ctx context.Context, a *app.App, model string, m *modelEvents) error {
-	b := a.Bus()
-	cons, err := b.JetStream().OrderedConsumer(ctx, b.Stream(bus.StreamModels), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{b.Subject(registry.Subject(model, "*"))}})
-	if err != nil {
-		return err
-	}
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		var ev registry.Event
-		if json.Unmarshal(msg.Data(), &ev) == nil {
-			m.mu.Lock()
-			m.events, m.at = append(m.events, ev), append(m.at, time.Now())
-			m.mu.Unlock()
-		}
-	})
-	if err != nil {
-		return err
-	}
-	context.AfterFunc(ctx, cc.Stop)
-	return nil
-}
 
 // TestRecommendLoop runs the recommendation demo's loop headless from an
 // empty data directory over MovieLens 100K: the first model serves, the
@@ -62,7 +34,7 @@ func TestRecommendLoop(t *testing.T) {
 	rep, err := RunRecommend(ctx, RecommendOptions{Ratings: ratings, Options: Options{DataDir: t.TempDir(), Out: &out,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Started: func(ctx context.Context, a *app.App) error {
-			return watchModel(ctx, a, recommend.Model, &events)
+			return events.watch(ctx, a, recommend.Model)
 		}}})
 	took := time.Since(began)
 	if err != nil {
@@ -95,14 +67,7 @@ func TestRecommendLoop(t *testing.T) {
 	}
 	// Champion moved to the first model, then to the retrain, and never
 	// again: not during the stale candidate's canary, not after.
-	deadline := time.Now().Add(5 * time.Second)
-	want := []int64{rep.First, rep.Retrained}
-	for got := events.championMoves(); !equal(got, want); got = events.championMoves() {
-		if time.Now().After(deadline) {
-			t.Fatalf("champion moves on MODELS = %v, want %v", got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	events.checkChampionMoves(t, rep.First, rep.Retrained)
 	checkHeadless(t, out.String(), rep)
 }
 
