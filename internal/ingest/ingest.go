@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/plinthai/plinth/internal/platform/bus"
 	"github.com/plinthai/plinth/internal/platform/problem"
 	"github.com/plinthai/plinth/internal/wire"
 )
@@ -64,6 +65,7 @@ type Rejection struct {
 type Bus interface {
 	Conn() *nats.Conn
 	Subject(s string) string
+	Publisher() *bus.Publisher
 }
 
 // Service implements API over JetStream. It is safe for concurrent use.
@@ -71,7 +73,6 @@ type Service struct {
 	cfg      Config
 	streams  map[string]*Stream
 	bus      Bus
-	pub      *publisher
 	logger   *slog.Logger
 	metrics  *metrics
 	scratch  sync.Pool // of *checkScratch
@@ -105,14 +106,9 @@ func New(cfg Config, b Bus, logger *slog.Logger, reg prometheus.Registerer, now 
 	return s, nil
 }
 
-// Starting subscribes the service's publisher to JetStream's
-// acknowledgements.
+// Starting logs the streams. It subscribes to nothing: the service
+// publishes through the bus's Publisher, which the bus owns.
 func (s *Service) Starting(context.Context) error {
-	pub, err := newPublisher(s.bus.Conn())
-	if err != nil {
-		return fmt.Errorf("ingest publisher: %w", err)
-	}
-	s.pub = pub
 	s.logger.Info("ingest streams loaded", "streams", s.StreamNames())
 	return nil
 }
@@ -120,14 +116,9 @@ func (s *Service) Starting(context.Context) error {
 // Running waits for ctx; the service has no background work.
 func (s *Service) Running(ctx context.Context) error { <-ctx.Done(); return nil }
 
-// Stopping closes the publisher: requests have drained, and the bus is its
-// own module.
-func (s *Service) Stopping(context.Context) error {
-	if s.pub == nil {
-		return nil
-	}
-	return s.pub.close()
-}
+// Stopping does nothing: requests have drained, and the bus, which owns
+// the publisher, is its own module.
+func (s *Service) Stopping(context.Context) error { return nil }
 
 // CheckReady reports whether the bus connection is up.
 func (s *Service) CheckReady(context.Context) error {
@@ -230,13 +221,13 @@ func (s *Service) publish(ctx context.Context, st *Stream, valid []Event, index 
 	if st.IDField != "" {
 		idScope = st.Name
 	}
-	outcomes, reason := s.pub.publish(ctx, st.subject, idScope, valid, s.cfg.PublishTimeout)
+	pr := publishEvents(ctx, s.bus.Publisher(), st.subject, idScope, valid, s.cfg.PublishTimeout)
 	busy := 0
-	for i, o := range outcomes {
+	for i, o := range pr.Outcomes {
 		switch o {
-		case stored:
+		case bus.Stored:
 			res.Accepted++
-		case duplicate:
+		case bus.Duplicate:
 			res.Accepted++
 			res.Duplicates++
 		default:
@@ -247,6 +238,6 @@ func (s *Service) publish(ctx context.Context, st *Stream, valid []Event, index 
 	if busy == 0 {
 		return 0, nil
 	}
-	s.logger.WarnContext(ctx, "events not persisted", "stream", st.Name, "events", busy, "reason", reason)
+	s.logger.WarnContext(ctx, "events not persisted", "stream", st.Name, "events", busy, "reason", pr.Err)
 	return busy, fmt.Errorf("%d of %d events not persisted: %w", busy, len(valid), ErrBusy)
 }

@@ -28,9 +28,9 @@ const (
 	drainTimeout = 10 * time.Second
 	// connName identifies Plinth's connections in the server's monitoring.
 	connName = "plinth"
-	// asyncAckTimeout is how long an asynchronous publish waits for its
-	// acknowledgement before the client forgets it (a lost connection would
-	// otherwise keep it pending forever).
+	// asyncAckTimeout is how long an asynchronous publish (and a
+	// PublishBatch) waits for its acknowledgement before giving up on it:
+	// a core subscriber on the subject, unlike a stream, never answers.
 	asyncAckTimeout = 30 * time.Second
 )
 
@@ -42,6 +42,7 @@ type Bus struct {
 	logger   *slog.Logger
 	nc       *nats.Conn
 	js       jetstream.JetStream
+	pub      *Publisher
 	embedded *server.Server // nil when external
 	closed   chan struct{}  // closed by the connection's ClosedHandler
 
@@ -75,6 +76,10 @@ func Open(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger) 
 	}
 	if err != nil {
 		return nil, err
+	}
+	if b.pub, err = newPublisher(b.nc); err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("open bus: %w", err)
 	}
 	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(asyncAckTimeout))
 	if err != nil {
@@ -189,6 +194,10 @@ func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 // Conn returns the underlying connection, owned by the Bus: do not close it.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 
+// Publisher returns the batch publisher on the Bus's connection, owned by
+// the Bus: Close closes it.
+func (b *Bus) Publisher() *Publisher { return b.pub }
+
 // ClientURL returns the URL other processes connect to: cfg.URL for an
 // external server, nats://host:port for an embedded server with a listener,
 // and "" for an embedded server without one.
@@ -242,46 +251,29 @@ type Message struct {
 
 // PublishBatch publishes msgs one after the other without waiting, so the
 // connection sends them in few writes and JetStream stores and
-// acknowledges them together, then waits until each is acknowledged or ctx
-// is done. It returns how many were persisted and the first error. A
-// message still unacknowledged when ctx is done counts as not persisted,
-// though JetStream may yet store it; its MsgID makes a retry harmless.
-// The messages' Data must not change until the acknowledgements are in
-// (the client resends a message a stream was not ready for).
+// acknowledges them together, then waits until each is acknowledged, 30 s
+// passed or ctx is done. It returns how many were persisted (a duplicate
+// of a message the stream holds counts as persisted) and the first error,
+// which names the subject of its message. A message still unacknowledged
+// when ctx is done counts as not persisted, though JetStream may yet
+// store it; its MsgID makes a retry harmless. Nothing is resent: a message
+// no stream was ready for fails at once. Each message is copied into the
+// connection's buffer as it is published, so msgs and their Data may be
+// reused as soon as PublishBatch returns. It publishes through
+// [Bus.Publisher], without the trace context of ctx.
 func (b *Bus) PublishBatch(ctx context.Context, msgs []Message) (int, error) {
-	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
-	var first error
-	for _, m := range msgs {
-		msg := &nats.Msg{Subject: b.Subject(m.Subject), Data: m.Data}
-		if m.MsgID != "" {
-			msg.Header = nats.Header{jetstream.MsgIDHeader: {m.MsgID}}
+	hdr := nats.Header{jetstream.MsgIDHeader: {""}}
+	id := hdr[jetstream.MsgIDHeader]
+	res := b.pub.Publish(ctx, len(msgs), asyncAckTimeout, func(i int, m *nats.Msg) {
+		m.Subject, m.Data, m.Header = b.Subject(msgs[i].Subject), msgs[i].Data, nil
+		if msgs[i].MsgID != "" {
+			id[0], m.Header = msgs[i].MsgID, hdr
 		}
-		f, err := b.js.PublishMsgAsync(msg)
-		if err != nil {
-			if first == nil {
-				first = fmt.Errorf("publish to %q: %w", msg.Subject, err)
-			}
-			continue
-		}
-		futures = append(futures, f)
+	})
+	if res.Err != nil {
+		return res.Persisted, fmt.Errorf("publish to %q: %w", b.Subject(msgs[res.ErrIndex].Subject), res.Err)
 	}
-	n := 0
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-			n++
-		case err := <-f.Err():
-			if first == nil {
-				first = fmt.Errorf("publish to %q: %w", f.Msg().Subject, err)
-			}
-		case <-ctx.Done():
-			if first == nil {
-				first = fmt.Errorf("publish batch: %w", ctx.Err())
-			}
-			return n, first
-		}
-	}
-	return n, first
+	return res.Persisted, nil
 }
 
 // Ready reports nil when the connection is up and JetStream answers.
@@ -295,8 +287,9 @@ func (b *Bus) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Close drains the connection (delivering what is in flight), then shuts
-// the embedded server down and waits for it. It is safe to call more than
+// Close closes the Publisher (a batch still waiting fails at once, and so
+// does every later one), drains the connection (delivering what is in
+// flight), then shuts the embedded server down and waits for it. It is safe to call more than
 // once; later calls return the first result.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() { b.closeErr = b.close() })
@@ -305,6 +298,11 @@ func (b *Bus) Close() error {
 
 func (b *Bus) close() error {
 	var errs []error
+	if b.pub != nil {
+		if err := b.pub.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if b.nc != nil {
 		if err := b.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			errs = append(errs, fmt.Errorf("drain nats: %w", err))

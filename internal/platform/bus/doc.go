@@ -49,6 +49,17 @@
 // always name subjects without the prefix; [Bus.Publish] applies it, and
 // [Bus.Stream] and [Bus.Subject] apply it for consumers.
 //
+// # Batches
+//
+// [Bus.Publish] waits for one acknowledgement per call. [Bus.PublishBatch]
+// and, for callers that build their own headers, [Publisher.Publish] put a
+// whole batch on the connection at once and wait for its acknowledgements
+// together, with a per-message outcome (stored, duplicate, failed) and no
+// future, timer or channel per message. They use core NATS publishes with
+// a reply subject under one inbox subscription per Bus, and resend
+// nothing: a message not acknowledged, for whatever reason, is reported
+// failed and the caller retries it.
+//
 // # Tracing
 //
 // [Bus.Publish] writes the OpenTelemetry context of its ctx into the message
