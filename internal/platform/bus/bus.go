@@ -264,8 +264,12 @@ type Message struct {
 func (b *Bus) PublishBatch(ctx context.Context, msgs []Message) (int, error) {
 	hdr := nats.Header{jetstream.MsgIDHeader: {""}}
 	id := hdr[jetstream.MsgIDHeader]
+	var last, subject string // a batch's messages mostly share a subject
 	res := b.pub.Publish(ctx, len(msgs), asyncAckTimeout, func(i int, m *nats.Msg) {
-		m.Subject, m.Data, m.Header = b.Subject(msgs[i].Subject), msgs[i].Data, nil
+		if i == 0 || msgs[i].Subject != last {
+			last, subject = msgs[i].Subject, b.Subject(msgs[i].Subject)
+		}
+		m.Subject, m.Data, m.Header = subject, msgs[i].Data, nil
 		if msgs[i].MsgID != "" {
 			id[0], m.Header = msgs[i].MsgID, hdr
 		}
