@@ -293,8 +293,8 @@ func (b *Bus) Ready(ctx context.Context) error {
 
 // Close closes the Publisher (a batch still waiting fails at once, and so
 // does every later one), drains the connection (delivering what is in
-// flight), then shuts the embedded server down and waits for it. It is safe to call more than
-// once; later calls return the first result.
+// flight), then shuts the embedded server down and waits for it. It is
+// safe to call more than once; later calls return the first result.
 func (b *Bus) Close() error {
 	b.closeOnce.Do(func() { b.closeErr = b.close() })
 	return b.closeErr
