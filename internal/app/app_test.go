@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // testConfig is the default configuration with ephemeral ports and a
 // temporary data directory.
-func testConfig(t *testing.T, targets ...string) Config {
+func testConfig(t testing.TB, targets ...string) Config {
 	t.Helper()
 	var cfg Config
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
@@ -53,10 +53,10 @@ func testConfig(t *testing.T, targets ...string) Config {
 }
 
 // startApp runs an App until the test ends and returns it once ready.
-func startApp(t *testing.T, cfg Config) *App { return startAppOut(t, cfg, nil) }
+func startApp(t testing.TB, cfg Config) *App { return startAppOut(t, cfg, nil) }
 
 // startAppOut is startApp with the process's stdout going to out.
-func startAppOut(t *testing.T, cfg Config, out io.Writer) *App {
+func startAppOut(t testing.TB, cfg Config, out io.Writer) *App {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := New(cfg, logger, new(slog.LevelVar), telemetry.NewRegistry("test"))
@@ -90,7 +90,7 @@ func startAppOut(t *testing.T, cfg Config, out io.Writer) *App {
 }
 
 type rest struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	token  string
 	client *http.Client
@@ -99,7 +99,7 @@ type rest struct {
 // newRest returns a REST caller of a's HTTP server that authenticates
 // with a development token carrying scopes (admin when none are named)
 // and checks every response against the OpenAPI document.
-func newRest(t *testing.T, a *App, scopes ...string) rest {
+func newRest(t testing.TB, a *App, scopes ...string) rest {
 	t.Helper()
 	if len(scopes) == 0 {
 		scopes = []string{gateway.ScopeAdmin}
@@ -109,7 +109,7 @@ func newRest(t *testing.T, a *App, scopes ...string) rest {
 }
 
 // devToken mints an HMAC token from the data directory's secret.
-func devToken(t *testing.T, cfg Config, subject string, scopes ...string) string {
+func devToken(t testing.TB, cfg Config, subject string, scopes ...string) string {
 	t.Helper()
 	secret, err := gateway.LoadSecret(cfg.DataDir, true)
 	if err != nil {

@@ -205,3 +205,13 @@ func TestOIPNeedsCredentialsAndScopes(t *testing.T) {
 		})
 	}
 }
+
+// A created API key, with its secret, matches the contract's
+// CreatedAPIKey (newRest checks every response against the document).
+func TestCreatedAPIKeyMatchesTheContract(t *testing.T) {
+	a := startApp(t, testConfig(t, TargetAll))
+	body := newRest(t, a).want(201, "POST", "/v1/apikeys", []byte(`{"name":"ci","scopes":["predict"]}`), nil)
+	if !strings.Contains(string(body), `"key":"plk_`) {
+		t.Errorf("created key = %s, want its secret", body)
+	}
+}
