@@ -110,6 +110,7 @@ func Status(err error) int {
 
 // FieldOf returns the field named by the first FieldError in err's chain.
 func FieldOf(err error) string {
+	err = fromStdlib(err)
 	var fe *FieldError
 	if errors.As(err, &fe) {
 		return fe.Field
@@ -117,7 +118,19 @@ func FieldOf(err error) string {
 	return ""
 }
 
+// fromStdlib gives the standard library's errors that are the client's
+// doing their kind: a body over http.MaxBytesReader's limit (one sent
+// without a declared length) is the body's 413.
+func fromStdlib(err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return FieldKind(ErrTooLarge, "body", "larger than the limit of %d bytes", mb.Limit)
+	}
+	return err
+}
+
 func kindOf(err error) (kind, bool) {
+	err = fromStdlib(err)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = ErrTimeout
 	}
@@ -154,6 +167,7 @@ func detail(err error) string {
 	if !ok {
 		return "internal error"
 	}
+	err = fromStdlib(err)
 	msg := err.Error()
 	var fe *FieldError
 	if errors.As(err, &fe) {

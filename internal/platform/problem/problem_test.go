@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -80,5 +81,14 @@ func TestGRPCRoundTrip(t *testing.T) {
 		if detail(in) != detail(out) {
 			t.Errorf("detail %q → %q", detail(in), detail(out))
 		}
+	}
+}
+
+// A body over http.MaxBytesReader's limit is the client's 413 naming the
+// body, also when a handler wraps the read error.
+func TestMaxBytesErrorIsTooLarge(t *testing.T) {
+	err := fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 64})
+	if Status(err) != http.StatusRequestEntityTooLarge || FieldOf(err) != "body" || Slug(err) != "too-large" || detail(err) != "larger than the limit of 64 bytes" {
+		t.Errorf("MaxBytesError: status %d field %q slug %q detail %q", Status(err), FieldOf(err), Slug(err), detail(err))
 	}
 }
