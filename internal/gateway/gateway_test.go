@@ -3,6 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/plinthai/plinth/api"
+	"github.com/plinthai/plinth/internal/platform/auth"
 	"github.com/plinthai/plinth/internal/platform/sqlstore/sqltest"
 )
 
@@ -262,5 +266,56 @@ func TestPredictIsARead(t *testing.T) {
 		if op.Class != ClassRead {
 			t.Errorf("%s: class %q, want %q", pattern, op.Class, ClassRead)
 		}
+	}
+}
+
+// The edge's context carries the request's deadline and principal in one
+// allocation; contexts derived from it see both and end with it.
+func TestEdgeContext(t *testing.T) {
+	type key struct{}
+	c := new(edgeContext)
+	deadline := time.Now().Add(time.Hour)
+	c.d.Init(context.Background(), deadline)
+	c.p = auth.Principal{Subject: "alice"}
+	derived, cancel := context.WithCancel(context.WithValue(c, key{}, 1))
+	defer cancel()
+	if got := auth.From(derived).Subject; got != "alice" {
+		t.Errorf("auth.From(derived) = %q, want alice", got)
+	}
+	if d, ok := derived.Deadline(); !ok || !d.Equal(deadline) {
+		t.Errorf("Deadline = %v %v, want %v", d, ok, deadline)
+	}
+	c.d.Cancel()
+	select {
+	case <-derived.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("derived context not done after the edge's ended")
+	}
+	if !errors.Is(derived.Err(), context.Canceled) {
+		t.Errorf("derived Err = %v, want Canceled", derived.Err())
+	}
+}
+
+// A body without a declared length is bounded as it is read: 413, as for
+// one that declares too much.
+func TestChunkedBodyOverTheLimit(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Limits.MaxBodyBytes = 64 })
+	w := h.token("w", ScopeModelsWrite)
+	req, err := http.NewRequest("POST", h.url+"/v1/models", io.MultiReader(strings.NewReader(strings.Repeat("a", 65))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+w)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 || problemType(string(body)) != "too-large" {
+		t.Errorf("chunked 65 bytes over a 64-byte limit = %d %s, want 413 too-large", resp.StatusCode, body)
+	}
+	if h.calls.Load() != 0 {
+		t.Errorf("the handler ran %d times, want the body refused before", h.calls.Load())
 	}
 }

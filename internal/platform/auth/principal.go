@@ -19,17 +19,28 @@ type Principal struct {
 	Scopes  []string
 }
 
-type principalKey struct{}
+// ContextKey is the key of the principal in a context. WithPrincipal's
+// context holds a Principal under it; a context that keeps the principal
+// itself (the edge's, which holds the request's deadline too) answers a
+// *Principal.
+type ContextKey struct{}
 
 // WithPrincipal returns ctx carrying p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+	return context.WithValue(ctx, ContextKey{}, p)
 }
 
 // From returns the caller in ctx, or an anonymous principal.
 func From(ctx context.Context) Principal {
-	if p, ok := ctx.Value(principalKey{}).(Principal); ok && p.Subject != "" {
-		return p
+	switch p := ctx.Value(ContextKey{}).(type) {
+	case Principal:
+		if p.Subject != "" {
+			return p
+		}
+	case *Principal:
+		if p != nil && p.Subject != "" {
+			return *p
+		}
 	}
 	return Principal{Subject: Anonymous}
 }

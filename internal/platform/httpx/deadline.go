@@ -40,10 +40,19 @@ var _ context.Context = (*Deadline)(nil)
 // WithDeadline returns a context done at deadline (or at the parent's, if
 // earlier). Cancel must be called when the request ends.
 func WithDeadline(parent context.Context, deadline time.Time) *Deadline {
+	c := new(Deadline)
+	c.Init(parent, deadline)
+	return c
+}
+
+// Init makes c, a zero Deadline, what WithDeadline returns: for a Deadline
+// inside a larger context, so that the two take one allocation. It must
+// not be called on a Deadline in use.
+func (c *Deadline) Init(parent context.Context, deadline time.Time) {
 	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	return &Deadline{parent: parent, deadline: deadline}
+	c.parent, c.deadline = parent, deadline
 }
 
 // afterFunc is one AfterFunc registration; f is nil once it ran or was
