@@ -209,6 +209,7 @@ func (h *HTTP) readBody(r *http.Request, c *call) error {
 		}
 		if errors.Is(err, io.EOF) {
 			c.body = b
+			_ = r.Body.Close() // read to the end: net/http then skips draining it after the handler
 			return nil
 		}
 		if err != nil {
