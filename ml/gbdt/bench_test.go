@@ -53,6 +53,37 @@ func BenchmarkPredictRow(b *testing.B) {
 	_ = s
 }
 
+// BenchmarkPredictRow100x6 is the serving path: one finite row per call
+// (no NaN, as a request carries) through 100 depth-6 trees on 30
+// features, cycling over 512 distinct rows so that branch prediction
+// cannot learn one row's walk.
+func BenchmarkPredictRow100x6(b *testing.B) {
+	x, y := synthetic(b, 50_000, 30, 2)
+	p := DefaultParams()
+	p.NumRounds, p.LearningRate, p.MaxDepth, p.Threads = 100, 0.1, 6, 2
+	m, err := Train(context.Background(), Data{X: x, Y: y}, nil, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows [][]float32
+	for i := 0; len(rows) < 512; i++ {
+		if r := x.Row(i, nil); finite(r) {
+			rows = append(rows, r)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var s float64
+	for i := range b.N {
+		v, err := m.PredictRow(rows[i&511], OutputValue)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s += v
+	}
+	_ = s
+}
+
 func BenchmarkPredictFrame(b *testing.B) {
 	x, y := synthetic(b, 50_000, 30, 2)
 	p := DefaultParams()
@@ -110,6 +141,44 @@ func BenchmarkTrainDatasets(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestMarginFiniteEveryTreeCount checks the grouped walk (eight trees, then
+// four, then one by one) against walking each tree alone, bit for bit, for
+// every forest size up to 21 trees of mixed depths.
+func TestMarginFiniteEveryTreeCount(t *testing.T) {
+	x, y := synthetic(t, 300, 6, 4)
+	p := DefaultParams()
+	p.NumRounds, p.MaxDepth, p.MinSplitGain, p.LearningRate = 21, 5, 0.5, 0.5 // the gain floor stops late trees early
+	m, err := Train(context.Background(), Data{X: x, Y: y}, nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depths := map[int32]bool{}
+	for _, d := range m.depth {
+		depths[d] = true
+	}
+	t.Logf("tree depths %v", m.depth)
+	if len(depths) < 2 {
+		t.Fatalf("every tree has the same depth (%v): the mixed-depth case is not exercised", depths)
+	}
+	for k := 1; k <= len(m.roots); k++ {
+		c := *m
+		c.truncate(k)
+		for i := range x.NumRows() {
+			row := x.Row(i, nil)
+			if !finite(row) {
+				continue
+			}
+			want := c.baseMargin
+			for tr := range c.roots {
+				want += c.tree(tr, row)
+			}
+			if got := c.marginFinite(row); math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("%d trees, row %d: got %v, want %v", k, i, got, want)
+			}
 		}
 	}
 }
