@@ -2,11 +2,12 @@ package inference
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,15 +26,17 @@ type Publisher interface {
 const (
 	logWorkers = 2
 	// logBatch is the most entries one publish carries (at most the queue's
-	// length). One batch costs the bus about what one message did (a
-	// write, a wake-up of its reader, one store flush, the
-	// acknowledgements in one read), so at a sampled rate of a few hundred
-	// logs a second lingering for company (Config.LogLinger) is most of the
-	// saving; the monitor's windows are minutes, a log 50 ms late changes
-	// nothing there.
-	logBatch          = 256
-	logPublishTimeout = 5 * time.Second
-	logDrainTimeout   = 2 * time.Second
+	// length). A batch goes as one message per model (see publish), so
+	// the bus's cost per message is paid per batch; lingering for company
+	// (Config.LogLinger) makes batches of a sampled rate of a few hundred
+	// logs a second worth it, and the monitor's windows are minutes, a log
+	// 50 ms late changes nothing there.
+	logBatch = 256
+	// maxLogMessageBytes bounds one message of logs, well under NATS's
+	// default 1 MiB payload limit.
+	maxLogMessageBytes = 256 << 10
+	logPublishTimeout  = 5 * time.Second
+	logDrainTimeout    = 2 * time.Second
 )
 
 // logEntry is a prediction captured for the log: copies of the row and the
@@ -123,7 +126,7 @@ func (p *predLog) run(ctx context.Context, wg *sync.WaitGroup) {
 // the linger or until the batch is full, and publishes them together.
 func (p *predLog) work(ctx context.Context) {
 	batch := make([]*logEntry, 0, p.batch)
-	msgs := make([]bus.Message, 0, p.batch)
+	var buf []byte
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	for {
@@ -131,7 +134,7 @@ func (p *predLog) work(ctx context.Context) {
 		case e := <-p.q:
 			batch = append(batch, e)
 		case <-ctx.Done():
-			p.drain(batch, msgs)
+			p.drain(batch, &buf)
 			return
 		}
 		if p.linger > 0 {
@@ -152,7 +155,7 @@ func (p *predLog) work(ctx context.Context) {
 			batch = p.fill(batch)
 		}
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logPublishTimeout)
-		batch = p.publish(pctx, batch, msgs)
+		batch = p.publish(pctx, batch, &buf)
 		cancel()
 	}
 }
@@ -171,7 +174,7 @@ func (p *predLog) fill(batch []*logEntry) []*logEntry {
 }
 
 // drain publishes batch and what is queued within logDrainTimeout.
-func (p *predLog) drain(batch []*logEntry, msgs []bus.Message) {
+func (p *predLog) drain(batch []*logEntry, buf *[]byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), logDrainTimeout)
 	defer cancel()
 	for {
@@ -179,65 +182,168 @@ func (p *predLog) drain(batch []*logEntry, msgs []bus.Message) {
 		if len(batch) == 0 || ctx.Err() != nil {
 			return
 		}
-		batch = p.publish(ctx, batch, msgs)
+		batch = p.publish(ctx, batch, buf)
 	}
 }
 
 // publish publishes batch, counts the outcomes, returns the entries to
-// the pool and returns batch emptied.
-func (p *predLog) publish(ctx context.Context, batch []*logEntry, msgs []bus.Message) []*logEntry {
-	msgs = msgs[:0]
-	failed := 0
-	for _, e := range batch {
-		data, err := json.Marshal(p.wire(e))
-		if err != nil {
-			failed++
-			continue
+// the pool and returns batch emptied. The logs of one model go as one
+// message, a JSON array (split past maxLogMessageBytes): what the bus
+// costs per message (the store's write, the consumer's delivery and
+// acknowledgement) is then paid once per batch. buf is the worker's
+// encoding buffer.
+func (p *predLog) publish(ctx context.Context, batch []*logEntry, buf *[]byte) []*logEntry {
+	slices.SortStableFunc(batch, func(a, b *logEntry) int { return strings.Compare(a.model, b.model) })
+	published, failed := 0, 0
+	b, n, first := (*buf)[:0], 0, ""
+	flush := func(model string) {
+		if n == 0 {
+			return
 		}
-		msgs = append(msgs, bus.Message{Subject: wire.PredictionSubject(e.model), Data: data, MsgID: e.id})
+		b = append(b, ']')
+		msg := []bus.Message{{Subject: wire.PredictionSubject(model), Data: b, MsgID: first + "+" + strconv.Itoa(n)}}
+		if ok, err := p.pub.PublishBatch(ctx, msg); ok == 1 {
+			published += n
+		} else {
+			failed += n
+			p.logger.Debug("publish prediction logs", "model", model, "logs", n, "err", err)
+		}
+		b, n = b[:0], 0
 	}
+	for i, e := range batch {
+		mark := len(b)
+		if n == 0 {
+			b = append(b, '[')
+		} else {
+			b = append(b, ',')
+		}
+		var ok bool
+		b, ok = p.appendLog(b, e)
+		switch {
+		case !ok:
+			b = b[:mark]
+			failed++
+		case n > 0 && len(b) >= maxLogMessageBytes:
+			one := append([]byte(nil), b[mark+1:]...) // the log without its comma
+			b = b[:mark]
+			flush(e.model)
+			b, first, n = append(append(b, '['), one...), e.id, 1
+		default:
+			if n == 0 {
+				first = e.id
+			}
+			n++
+		}
+		if i+1 == len(batch) || batch[i+1].model != e.model {
+			flush(e.model)
+		}
+	}
+	*buf = b
 	for i, e := range batch {
 		p.pool.Put(e)
 		batch[i] = nil
 	}
-	n, err := 0, error(nil)
-	if len(msgs) > 0 {
-		n, err = p.pub.PublishBatch(ctx, msgs)
-	}
 	p.m.logsWaiting.Sub(float64(len(batch)))
-	failed += len(msgs) - n
-	if err != nil {
-		p.logger.Debug("publish prediction logs", "published", n, "failed", len(msgs)-n, "err", err)
-	}
-	p.m.logs.WithLabelValues("published").Add(float64(n))
+	p.m.logs.WithLabelValues("published").Add(float64(published))
 	if failed > 0 {
 		p.m.logs.WithLabelValues("failed").Add(float64(failed))
 	}
-	clear(msgs)
 	return batch[:0]
 }
 
-// wire builds the contract message of an entry.
-func (p *predLog) wire(e *logEntry) wire.PredictionLog {
-	l := wire.PredictionLog{
-		ID: e.id, Model: e.model, Version: e.version, Arm: e.arm.String(), Entity: e.entity,
-		Output: e.out, LatencyUS: e.latency.Microseconds(), Error: e.errText, At: e.at,
-	}
-	if e.items > 0 {
-		l.Items, l.Output = recommendedItems(e)
+// appendLog writes e as a wire.PredictionLog JSON object, the document
+// json.Marshal would write (the features in row order rather than sorted:
+// an object's order means nothing), without reflection or a map. It
+// reports false, as json.Marshal fails, for an output or a feature JSON
+// cannot carry (NaN, ±Inf); a NaN feature is left out, as a missing one.
+func (p *predLog) appendLog(b []byte, e *logEntry) ([]byte, bool) {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, []byte(e.id))
+	b = append(b, `,"model":`...)
+	b = appendJSONString(b, []byte(e.model))
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, e.version, 10)
+	b = append(b, `,"arm":`...)
+	b = appendJSONString(b, []byte(e.arm.String()))
+	if e.entity != "" {
+		b = append(b, `,"entity":`...)
+		b = appendJSONString(b, []byte(e.entity))
 	}
 	switch p.features {
 	case LogFeaturesFull:
-		l.Features = make(map[string]float64, len(e.row))
-		for i, v := range e.row {
-			if i < len(e.names) && v == v {
-				l.Features[e.names[i]] = float64(v)
+		if len(e.row) > 0 {
+			b = append(b, `,"features":{`...)
+			comma := false
+			for i, v := range e.row {
+				if i >= len(e.names) || v != v {
+					continue
+				}
+				if math.IsInf(float64(v), 0) {
+					return b, false
+				}
+				if comma {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, []byte(e.names[i]))
+				b = append(b, ':')
+				b = appendLogFloat(b, float64(v))
+				comma = true
 			}
+			b = append(b, '}')
 		}
 	case LogFeaturesHash:
-		l.FeaturesHash = rowHash(e.row)
+		b = append(b, `,"features_hash":"`...)
+		b = append(append(b, rowHash(e.row)...), '"')
 	}
-	return l
+	out, items := e.out, []string(nil)
+	if e.items > 0 {
+		items, out = recommendedItems(e)
+	}
+	if len(out) > 0 {
+		b = append(b, `,"output":[`...)
+		for i, v := range out {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return b, false
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendLogFloat(b, v)
+		}
+		b = append(b, ']')
+	}
+	if len(items) > 0 {
+		b = append(b, `,"items":[`...)
+		for i, it := range items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(append(append(b, '"'), it...), '"') // decimal digits
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"latency_us":`...)
+	b = strconv.AppendInt(b, e.latency.Microseconds(), 10)
+	if e.errText != "" {
+		b = append(b, `,"error":`...)
+		b = appendJSONString(b, []byte(e.errText))
+	}
+	b = append(b, `,"at":"`...)
+	b = e.at.AppendFormat(b, time.RFC3339Nano)
+	return append(b, `"}`...), true
+}
+
+// appendLogFloat writes a finite v as encoding/json does: the shortest
+// decimal that reads back as the same float64.
+func appendLogFloat(b []byte, v float64) []byte {
+	if a := math.Abs(v); a == 0 || a >= 1e-6 && a < 1e21 {
+		return strconv.AppendFloat(b, v, 'f', -1, 64)
+	}
+	b = strconv.AppendFloat(b, v, 'e', -1, 64)
+	if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2], b = b[n-1], b[:n-1] // e-07 as e-7
+	}
+	return b
 }
 
 // recommendedItems returns the first row's item ids, as the monitor joins

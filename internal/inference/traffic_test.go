@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,7 +87,7 @@ func TestCanaryStickyAndSplit(t *testing.T) {
 type recorder struct {
 	mu      sync.Mutex
 	logs    []wire.PredictionLog
-	batches []int // the size of each PublishBatch
+	batches []int // the logs of each PublishBatch
 	block   chan struct{}
 }
 
@@ -98,21 +99,25 @@ func (r *recorder) PublishBatch(ctx context.Context, msgs []bus.Message) (int, e
 			return 0, ctx.Err()
 		}
 	}
-	r.mu.Lock()
-	r.batches = append(r.batches, len(msgs))
-	r.mu.Unlock()
+	n := 0
 	for i, m := range msgs {
-		var l wire.PredictionLog
-		if err := json.Unmarshal(m.Data, &l); err != nil {
+		ls, err := wire.DecodePredictionLogs(nil, m.Data)
+		if err != nil {
 			return i, err
 		}
-		if m.Subject != wire.PredictionSubject(l.Model) || m.MsgID != l.ID {
-			return i, fmt.Errorf("subject %q, message id %q for model %q, id %q", m.Subject, m.MsgID, l.Model, l.ID)
+		for _, l := range ls {
+			if m.Subject != wire.PredictionSubject(l.Model) || m.MsgID != ls[0].ID+"+"+strconv.Itoa(len(ls)) {
+				return i, fmt.Errorf("subject %q, message id %q for model %q, logs %s..+%d", m.Subject, m.MsgID, l.Model, ls[0].ID, len(ls))
+			}
 		}
+		n += len(ls)
 		r.mu.Lock()
-		r.logs = append(r.logs, l)
+		r.logs = append(r.logs, ls...)
 		r.mu.Unlock()
 	}
+	r.mu.Lock()
+	r.batches = append(r.batches, n)
+	r.mu.Unlock()
 	return len(msgs), nil
 }
 
@@ -374,4 +379,44 @@ func maxInt(xs []int) int {
 		m = max(m, x)
 	}
 	return m
+}
+
+// A batch of logs goes as one message per model, a JSON array in the
+// order the logs came, split before a message would pass
+// maxLogMessageBytes.
+func TestPredictionLogMessages(t *testing.T) {
+	rec := &recorder{}
+	reg := newFakeRegistry()
+	reg.setAlias("m", aliasChampion, reg.addVersion("m", "test:const", nil, nil))
+	h := start(t, reg, testConfig(t), rec)
+	p := h.s.logs
+	entry := func(id, model string, entityBytes int) *logEntry {
+		e := p.entry()
+		e.id, e.model, e.entity, e.at, e.out = id, model, strings.Repeat("e", entityBytes), time.Now(), append(e.out, 0.5)
+		p.m.logsWaiting.Inc()
+		return e
+	}
+	var buf []byte
+	p.publish(t.Context(), []*logEntry{entry("1", "a", 1), entry("2", "b", 1), entry("3", "a", 1), entry("4", "b", 1), entry("5", "a", 1)}, &buf)
+	rec.mu.Lock()
+	var ids []string
+	for _, l := range rec.logs {
+		ids = append(ids, l.Model+l.ID)
+	}
+	if got := strings.Join(ids, " "); got != "a1 a3 a5 b2 b4" || len(rec.batches) != 2 {
+		t.Errorf("published %s in %d messages, want a1 a3 a5 b2 b4 in 2", got, len(rec.batches))
+	}
+	rec.logs, rec.batches = nil, nil
+	rec.mu.Unlock()
+
+	big := maxLogMessageBytes/2 - 1000 // two fit one message, a third does not
+	p.publish(t.Context(), []*logEntry{entry("6", "a", big), entry("7", "a", big), entry("8", "a", big)}, &buf)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.logs) != 3 || len(rec.batches) != 2 || rec.batches[0] != 2 || rec.batches[1] != 1 {
+		t.Errorf("three large logs: %d logs in messages of %v, want 3 in [2 1]", len(rec.logs), rec.batches)
+	}
+	if got := testutil.ToFloat64(h.s.metrics.logs.WithLabelValues("published")); got != 8 {
+		t.Errorf("published counter %v, want 8", got)
+	}
 }

@@ -129,15 +129,25 @@ func (s *Service) handler(ctx context.Context, c consumer) jetstream.MessageHand
 	}
 }
 
+// onPrediction handles a message of one prediction log or an array of
+// them. Logs without a model or a time are skipped and reported; the
+// others of the message are handled.
 func (s *Service) onPrediction(ctx context.Context, data []byte) error {
-	var pl wire.PredictionLog
-	if err := json.Unmarshal(data, &pl); err != nil {
+	pls, err := wire.DecodePredictionLogs(nil, data)
+	if err != nil {
 		return fmt.Errorf("decode prediction log: %w", err)
 	}
-	if pl.Model == "" || pl.At.IsZero() {
-		return errors.New("prediction log without model or time")
+	bad := 0
+	for _, pl := range pls {
+		if pl.Model == "" || pl.At.IsZero() {
+			bad++
+			continue
+		}
+		s.handlePrediction(ctx, pl)
 	}
-	s.handlePrediction(ctx, pl)
+	if bad > 0 {
+		return fmt.Errorf("%d of %d prediction logs without model or time", bad, len(pls))
+	}
 	return nil
 }
 

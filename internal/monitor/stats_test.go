@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,30 @@ func TestQuantile(t *testing.T) {
 	p50 := quantileMS(bins, 50_000, 0.5)
 	if p50 < 1 || p50 > 1.1 {
 		t.Errorf("p50 = %v, want within 10%% above 1 ms", p50)
+	}
+}
+
+// A PREDICTIONS message may hold an array of logs (the inference service
+// sends a batch so) or one log; a log without a model or a time is skipped
+// and reported, the others are counted.
+func TestPredictionMessages(t *testing.T) {
+	f := newFixture(t, testConfig(), "", nil, nil)
+	ctx := t.Context()
+	one := `{"id":"p1","model":"fraud","version":1,"arm":"champion","output":[0.5],"latency_us":100,"at":"2026-03-01T11:59:00Z"}`
+	if err := f.svc.onPrediction(ctx, []byte(one)); err != nil {
+		t.Fatalf("one log: %v", err)
+	}
+	batch := ` [` + strings.ReplaceAll(one, "p1", "p2") + `,{"id":"p3","version":1,"at":"2026-03-01T11:59:00Z"},` +
+		strings.ReplaceAll(one, "p1", "p4") + `]`
+	if err := f.svc.onPrediction(ctx, []byte(batch)); err == nil || !strings.Contains(err.Error(), "1 of 3") {
+		t.Errorf("a batch with a log without a model: %v, want it reported as 1 of 3", err)
+	}
+	if got := f.stats(t, "fraud", 1).Predictions; got != 3 {
+		t.Errorf("counted %d predictions, want 3 (p1, p2, p4)", got)
+	}
+	for _, bad := range []string{`[`, `{"id":`, `[1]`, `"x"`, ``} {
+		if err := f.svc.onPrediction(ctx, []byte(bad)); err == nil {
+			t.Errorf("onPrediction(%q) = nil, want an error", bad)
+		}
 	}
 }

@@ -6,12 +6,14 @@
 //	stream       subject                    message
 //	EVENTS       events.<stream>            the ingested event (its own JSON)
 //	FEEDBACK     feedback.<model>           Feedback
-//	PREDICTIONS  predictions.<model>        PredictionLog
+//	PREDICTIONS  predictions.<model>        PredictionLog, or a JSON array of them
 //	MODELS       models.<model>.<event>     registry.Event and rollout events
 //	JOBS         jobs.train.<model>         TrainJob
 package wire
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -42,6 +44,10 @@ const (
 
 // PredictionLog is one prediction, published to PREDICTIONS off the
 // response path (sampled, and dropped and counted when the bus is slow).
+// A message holds one as a JSON object, or several of one model as a JSON
+// array (the inference service sends a batch's logs so: the bus then
+// costs one message per batch, not per prediction); DecodePredictionLogs
+// reads both.
 type PredictionLog struct {
 	// ID identifies the prediction; feedback may name it.
 	ID      string `json:"id"`
@@ -147,4 +153,21 @@ type CanaryVerdict struct {
 	ChallengerP99MS   float64   `json:"challenger_p99_ms"`
 	ChampionP99MS     float64   `json:"champion_p99_ms"`
 	At                time.Time `json:"at"`
+}
+
+// DecodePredictionLogs appends the prediction logs of a PREDICTIONS
+// message, an object or an array of them, to dst.
+func DecodePredictionLogs(dst []PredictionLog, data []byte) ([]PredictionLog, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		var pls []PredictionLog
+		if err := json.Unmarshal(t, &pls); err != nil {
+			return dst, err
+		}
+		return append(dst, pls...), nil
+	}
+	var pl PredictionLog
+	if err := json.Unmarshal(data, &pl); err != nil {
+		return dst, err
+	}
+	return append(dst, pl), nil
 }
