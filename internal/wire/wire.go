@@ -12,8 +12,6 @@
 package wire
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -153,21 +151,4 @@ type CanaryVerdict struct {
 	ChallengerP99MS   float64   `json:"challenger_p99_ms"`
 	ChampionP99MS     float64   `json:"champion_p99_ms"`
 	At                time.Time `json:"at"`
-}
-
-// DecodePredictionLogs appends the prediction logs of a PREDICTIONS
-// message, an object or an array of them, to dst.
-func DecodePredictionLogs(dst []PredictionLog, data []byte) ([]PredictionLog, error) {
-	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-		var pls []PredictionLog
-		if err := json.Unmarshal(t, &pls); err != nil {
-			return dst, err
-		}
-		return append(dst, pls...), nil
-	}
-	var pl PredictionLog
-	if err := json.Unmarshal(data, &pl); err != nil {
-		return dst, err
-	}
-	return append(dst, pl), nil
 }

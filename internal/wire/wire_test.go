@@ -2,8 +2,11 @@ package wire
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestDecodePredictionLogs(t *testing.T) {
@@ -44,24 +47,63 @@ func TestDecodePredictionLogs(t *testing.T) {
 	}
 }
 
-// FuzzDecodePredictionLogs: any message decodes or fails without a panic,
-// and what decodes encodes and decodes to as many logs.
+// FuzzDecodePredictionLogs: the decoder gives what encoding/json gives,
+// values and failure alike, for any message; the usual form is read by
+// hand.
 func FuzzDecodePredictionLogs(f *testing.F) {
 	f.Add([]byte(`{"id":"a","model":"fraud","version":1,"arm":"champion","output":[0.5],"latency_us":3,"at":"2026-03-01T12:00:00Z"}`))
 	f.Add([]byte(`[{"id":"a","model":"m","at":"2026-03-01T12:00:00Z"},{"id":"b","model":"m","items":["1","2"],"features":{"x":1}}]`))
 	f.Add([]byte(" []"))
+	f.Add([]byte(`{"ID":"a","new":{"x":[1,true,"s"]},"features_hash":"00ff","error":"boom","entity":"e\u00e9"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pls, err := DecodePredictionLogs(nil, data)
-		if err != nil {
-			return
+		got, err := DecodePredictionLogs([]PredictionLog{{ID: "kept"}}, data)
+		want, wantErr := decodeLogsJSON([]PredictionLog{{ID: "kept"}}, data)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("%q: error %v, encoding/json's %v", data, err, wantErr)
 		}
-		again, err := json.Marshal(append([]PredictionLog{}, pls...)) // [] rather than null
-		if err != nil {
-			return // a time json cannot write back (a year past 9999) is not this decoder's concern
-		}
-		back, err := DecodePredictionLogs(nil, again)
-		if err != nil || len(back) != len(pls) {
-			t.Fatalf("re-encoded %d logs decode to %d, %v", len(pls), len(back), err)
+		if err == nil && !cmp.Equal(got, want) {
+			t.Fatalf("%q (-encoding/json +DecodePredictionLogs):\n%s", data, cmp.Diff(want, got))
 		}
 	})
+}
+
+// The inference service's messages take the hand-written path.
+func TestUsualFormIsReadByHand(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 5, time.UTC)
+	msg, _ := json.Marshal([]PredictionLog{
+		{ID: "p1", Model: "fraud", Version: 3, Arm: ArmChampion, Entity: "card-1", FeaturesHash: "0a1b", Output: []float64{0.25, -1e-9}, LatencyUS: 120, At: at},
+		{ID: "p2", Model: "movies", Version: 1, Arm: ArmShadow, Features: map[string]float64{"a": 1, "b": -2.5}, Items: []string{"7", "9"}, Output: []float64{}, Error: "e", At: at},
+	})
+	d := logDecoder{b: msg}
+	got, ok := d.logs(nil)
+	want, err := decodeLogsJSON(nil, msg)
+	if !ok || err != nil || !cmp.Equal(got, want) {
+		t.Errorf("hand path ok %v (%v): %s", ok, err, cmp.Diff(want, got))
+	}
+}
+
+func BenchmarkDecodePredictionLogs(b *testing.B) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 5, time.UTC)
+	pls := make([]PredictionLog, 64)
+	for i := range pls {
+		pls[i] = PredictionLog{ID: "p" + strconv.Itoa(i), Model: "fraud", Version: 3, Arm: ArmChampion, Entity: "card-" + strconv.Itoa(i),
+			FeaturesHash: "0a1b2c3d4e5f6071", Output: []float64{0.021634863689541817}, LatencyUS: 120, At: at}
+	}
+	msg, _ := json.Marshal(pls)
+	for _, impl := range []struct {
+		name string
+		fn   func([]PredictionLog, []byte) ([]PredictionLog, error)
+	}{{"hand", DecodePredictionLogs}, {"encoding-json", decodeLogsJSON}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(msg)))
+			var dst []PredictionLog
+			for b.Loop() {
+				var err error
+				if dst, err = impl.fn(dst[:0], msg); err != nil || len(dst) != 64 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
