@@ -32,11 +32,22 @@ const (
 var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// pow10Mant holds, for each e in [pow10Min, pow10Max], floor(10^e * 2^k)
+// pow10Mant returns, for each e in [pow10Min, pow10Max], floor(10^e * 2^k)
 // for the k that puts it in [2^127, 2^128), as {high, low} 64-bit halves.
-// It is computed once, on first use, with math/big.
-var pow10Mant = sync.OnceValue(func() *[pow10Max - pow10Min + 1][2]uint64 {
-	var t [pow10Max - pow10Min + 1][2]uint64
+// The table is computed once, on first use, with math/big: by a sync.Once
+// rather than a sync.OnceValue, whose call was about a tenth of parsing a
+// 17-digit number, where Once.Do's check inlines.
+func pow10Mant() *[pow10Max - pow10Min + 1][2]uint64 {
+	pow10Once.Do(fillPow10)
+	return &pow10Tab
+}
+
+var (
+	pow10Once sync.Once
+	pow10Tab  [pow10Max - pow10Min + 1][2]uint64
+)
+
+func fillPow10() {
 	ten, one := big.NewInt(10), big.NewInt(1)
 	mask := new(big.Int).Sub(new(big.Int).Lsh(one, 64), one)
 	for e := pow10Min; e <= pow10Max; e++ {
@@ -50,10 +61,9 @@ var pow10Mant = sync.OnceValue(func() *[pow10Max - pow10Min + 1][2]uint64 {
 		default: // 2^(127+bl) / 10^-e lies in (2^127, 2^128)
 			m.Quo(new(big.Int).Lsh(one, uint(127+bl)), p)
 		}
-		t[e-pow10Min] = [2]uint64{new(big.Int).Rsh(m, 64).Uint64(), new(big.Int).And(m, mask).Uint64()}
+		pow10Tab[e-pow10Min] = [2]uint64{new(big.Int).Rsh(m, 64).Uint64(), new(big.Int).And(m, mask).Uint64()}
 	}
-	return &t
-})
+}
 
 func abs(x int) int {
 	if x < 0 {

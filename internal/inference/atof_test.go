@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -56,6 +57,96 @@ func TestNumMatchesStrconv(t *testing.T) {
 	}
 }
 
+// TestNumEightDigits covers the edges of num's eight-digits-at-once path:
+// runs of 8, 16, 17, 18, 19 and more digits in either part or split by
+// the point, leading zeros before them, a window that ends in a non-digit,
+// and fewer than eight bytes left. Each number is tried alone (at the end
+// of the buffer) and with bytes after it, so windows reach past it.
+func TestNumEightDigits(t *testing.T) {
+	var texts []string
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 18, 19, 20, 21, 24, 27, 40} {
+		digits := strings.Repeat("123456789", 5)[:n]
+		nines := strings.Repeat("9", n)
+		texts = append(texts, digits, nines, "-"+digits, "0."+digits, "0."+nines, "9."+digits,
+			digits+".5", digits+"."+digits, "00000000"+digits, "0.00000000"+digits, digits+"e-5", digits+"00000000")
+		for p := 1; p < n; p++ {
+			texts = append(texts, digits[:p]+"."+digits[p:], nines[:p]+"."+nines[p:]+"e-300")
+		}
+	}
+	texts = append(texts,
+		"12345678", "1234567812345678", "12345678123456781", "123456781234567812", "1234567812345678123",
+		"12345678123456781234", "12345678123456781230", "123456781234567812300000000", "1234567812345678123000000001",
+		"0.12345678", "0.1234567812345678", "0.12345678123456781", "0.123456781234567812", "0.1234567812345678123",
+		"0.12345678123456781234", "0.12345678123456781200000001", "1234.5678", "12345678.12345678", "1234567812.345678123",
+		"0.00000000123456789", "-0.0000000000000000001", "0.0000000000000000000000001234567890123456789",
+		"00000000000000000000000000001", "0.00000000", "0.0000000000000000", "10000000000000000", "1.0000000000000000",
+		"1.2345678e5", "1.2345678E+5", "12345678e5", "1.23456789e5", "1.2345678.9", "1.2345678x", "1.12345678e",
+		"9007199254740993", "9007199254740993.0", "0.9007199254740993", "1.7976931348623157e308", "4.9406564584124654e-324",
+		"99999999.99999999", "99999999999999999999", "18446744073709551615", "18446744073709551616", "1.8446744073709551615e19",
+		"1234567", "1.234567", "-1234567", "123456789", "1.23456789",
+	)
+	for _, text := range texts {
+		for _, after := range []string{"", ",", "]}", " 12345678", ",-0.123", "        ", "abcdefgh"} {
+			checkNum(t, text+after)
+		}
+	}
+}
+
+// TestEightDigits checks eightDigits and eightValue against a byte-by-byte
+// reading: every byte value in every position among digits, then random
+// digit strings.
+func TestEightDigits(t *testing.T) {
+	ref := func(b []byte) (uint64, bool) {
+		if len(b) < 8 {
+			return 0, false
+		}
+		var v uint64
+		for _, c := range b[:8] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + uint64(c-'0')
+		}
+		return v, true
+	}
+	check := func(b []byte) {
+		t.Helper()
+		want, wantOK := ref(b)
+		if len(b) < 8 {
+			return // num does not look
+		}
+		x := binary.LittleEndian.Uint64(b)
+		ok := eightDigits(x)
+		var got uint64
+		if ok {
+			got = eightValue(x)
+		}
+		if got != want || ok != wantOK {
+			t.Fatalf("eightDigits(%q) = %d, %v, want %d, %v", b, got, ok, want, wantOK)
+		}
+	}
+	for _, fill := range []byte("09") {
+		for pos := range 8 {
+			for c := range 256 {
+				b := []byte(strings.Repeat(string(fill), 8))
+				b[pos] = byte(c)
+				check(b)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		b := make([]byte, 8)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		if r.IntN(4) == 0 {
+			b[r.IntN(8)] = byte(r.Uint32())
+		}
+		check(b)
+	}
+}
+
 func TestNumMatchesStrconvRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	n := 300000
@@ -63,7 +154,9 @@ func TestNumMatchesStrconvRandom(t *testing.T) {
 		n = 20000
 	}
 	for range n {
-		checkNum(t, randomNumber(r))
+		text := randomNumber(r)
+		checkNum(t, text)
+		checkNum(t, text+",12345678") // windows reaching past the number
 	}
 }
 
@@ -102,7 +195,8 @@ func randomNumber(r *rand.Rand) string {
 
 // FuzzScanNumber checks num against strconv on arbitrary text.
 func FuzzScanNumber(f *testing.F) {
-	for _, s := range []string{"-1.4190963259163751", "1e23", "9007199254740993", "2.2250738585072011e-308", "0.1e-400", "1e"} {
+	for _, s := range []string{"-1.4190963259163751", "1e23", "9007199254740993", "2.2250738585072011e-308", "0.1e-400", "1e",
+		"0.00000000123456789, 1", "12345678123456781234.5", "1.2345678e5]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) { checkNum(t, text) })
