@@ -69,6 +69,8 @@ type predLog struct {
 	batch    int
 	linger   time.Duration
 	q        chan *logEntry
+	full     chan struct{} // a batch's worth is queued: wakes the lingering worker
+	gather   sync.Mutex    // held by the one worker gathering a batch
 	m        *metrics
 	logger   *slog.Logger
 	pool     sync.Pool
@@ -77,7 +79,7 @@ type predLog struct {
 func newPredLog(pub Publisher, cfg Config, m *metrics, logger *slog.Logger) *predLog {
 	return &predLog{
 		pub: pub, rate: cfg.LogSampleRate, features: cfg.LogFeatures, batch: max(1, min(logBatch, cfg.LogQueue)), linger: cfg.LogLinger,
-		q: make(chan *logEntry, cfg.LogQueue), m: m, logger: logger,
+		q: make(chan *logEntry, cfg.LogQueue), full: make(chan struct{}, 1), m: m, logger: logger,
 		pool: sync.Pool{New: func() any { return new(logEntry) }},
 	}
 }
@@ -98,11 +100,18 @@ func (p *predLog) entry() *logEntry {
 	return e
 }
 
-// offer queues e or, when the queue is full, drops and counts it.
+// offer queues e or, when the queue is full, drops and counts it. It
+// wakes a lingering worker only once a batch's worth is waiting.
 func (p *predLog) offer(e *logEntry) {
 	p.m.logsWaiting.Inc()
 	select {
 	case p.q <- e:
+		if len(p.q) >= p.batch-1 {
+			select {
+			case p.full <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		p.m.logsWaiting.Dec()
 		p.m.logs.WithLabelValues("dropped").Inc()
@@ -122,38 +131,39 @@ func (p *predLog) run(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// work publishes batches: it waits for an entry, gathers more for up to
-// the linger or until the batch is full, and publishes them together.
+// work publishes batches: it waits for an entry, then for the linger to
+// pass or a batch's worth to be queued, and publishes what is queued,
+// up to a batch. One worker gathers at a time, the others publish. It
+// does not take entries one by one as they come: a
+// worker woken on every prediction is run next by the scheduler each
+// time, and with one CPU that kept connections waiting (p99 at c=64 went
+// from about 75 ms to 7 ms when it stopped).
 func (p *predLog) work(ctx context.Context) {
 	batch := make([]*logEntry, 0, p.batch)
 	var buf []byte
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	for {
+		p.gather.Lock()
 		select {
 		case e := <-p.q:
 			batch = append(batch, e)
 		case <-ctx.Done():
+			p.gather.Unlock()
 			p.drain(batch, &buf)
 			return
 		}
-		if p.linger > 0 {
+		if p.linger > 0 && len(p.q) < p.batch-1 {
 			linger.Reset(p.linger)
-		gather:
-			for len(batch) < p.batch {
-				select {
-				case e := <-p.q:
-					batch = append(batch, e)
-				case <-linger.C:
-					break gather
-				case <-ctx.Done():
-					break gather
-				}
+			select {
+			case <-linger.C:
+			case <-p.full:
+			case <-ctx.Done():
 			}
 			linger.Stop()
-		} else {
-			batch = p.fill(batch)
 		}
+		batch = p.fill(batch)
+		p.gather.Unlock() // the next batch gathers while this one publishes
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logPublishTimeout)
 		batch = p.publish(pctx, batch, &buf)
 		cancel()
