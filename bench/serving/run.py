@@ -248,14 +248,15 @@ RATE_FLAGS = ["--ratelimit.read-rate=1000000", "--ratelimit.read-burst=1000",
               "--ratelimit.write-rate=1000000", "--ratelimit.write-burst=1000"]
 
 
-def start_plinth(args, tmp, auth_on, http_port, grpc_port):
+def start_plinth(args, tmp, auth_on, http_port, grpc_port, log_sample_rate=None, tag=None):
     """plinth serve on core 0; with auth on, returns the bootstrap admin key
-    (printed once on stdout) and a new API key with scope predict."""
-    tag = "auth" if auth_on else "noauth"
+    (printed once on stdout) and a new API key with scope predict.
+    log_sample_rate: the run's (--log-sample-rate) unless given."""
+    tag = tag or ("auth" if auth_on else "noauth")
     out_path = os.path.join(tmp, "plinth-%s.out" % tag)
     cmd = ["taskset", "-c", "0", os.path.join(args.bin, "plinth"), "serve", "--data.dir", os.path.join(tmp, "data-" + tag),
            "--server.http-addr", "127.0.0.1:%d" % http_port, "--server.grpc-addr", "127.0.0.1:%d" % grpc_port,
-           "--inference.log-sample-rate", args.log_sample_rate, "--log.level", "warn"] + RATE_FLAGS
+           "--inference.log-sample-rate", log_sample_rate or args.log_sample_rate, "--log.level", "warn"] + RATE_FLAGS
     if not auth_on:
         cmd.append("--auth.disabled")
     with open(out_path, "w") as out:
@@ -409,9 +410,13 @@ def main():
         if p.poll() is not None:
             raise RuntimeError("%s exited (is its port taken?)" % name)
     plinth = {}
-    for auth_on, ports in ((True, (18600, 18601)), (False, (18610, 18611))):
-        sfx = "" if auth_on else "-noauth"
-        p, base, admin, token = start_plinth(args, tmp, auth_on, *ports)
+    # auth on, auth off, and auth on logging every prediction (the default
+    # --inference.log-sample-rate=1) to the embedded NATS, whose monitor
+    # consumes them in the same process on the same core
+    for key, auth_on, ports, rate in (("auth", True, (18600, 18601), None), ("noauth", False, (18610, 18611), None),
+                                      ("log1", True, (18620, 18621), "1")):
+        sfx = {"auth": "", "noauth": "-noauth", "log1": "-log1"}[key]
+        p, base, admin, token = start_plinth(args, tmp, auth_on, *ports, log_sample_rate=rate, tag=key)
         with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
             register(base, admin, "bench", f.read(), versions=2)
         wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
@@ -420,15 +425,17 @@ def main():
         got = json.loads(b)["score"]
         notes["score_check" + sfx] = {"plinth": got, "xgboost": trained["expected_score"]}
         assert abs(got - trained["expected_score"]) < 1e-5, (got, trained)
-        plinth[auth_on] = (p, base, admin, token, "127.0.0.1:%d" % ports[1])
+        plinth[key] = (p, base, admin, token, "127.0.0.1:%d" % ports[1])
     time.sleep(0.5)
-    pa, base, admin, token, gaddr = plinth[True]
-    pn, nbase, _, _, ngaddr = plinth[False]
+    pa, base, admin, token, gaddr = plinth["auth"]
+    pn, nbase, _, _, ngaddr = plinth["noauth"]
+    pl, lbase, _, ltoken, _ = plinth["log1"]
 
     rest = [
         ("bare-net/http", "rest", lambda c, d: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp), bare_http.pid),
         ("plinth-v1-predict", "rest", lambda c, d: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token), pa.pid),
         ("plinth-v1-predict-noauth", "rest", lambda c, d: wrk(nbase + "/v1/models/bench:predict", sample, c, d, tmp), pn.pid),
+        ("plinth-v1-predict-log1", "rest", lambda c, d: wrk(lbase + "/v1/models/bench:predict", sample, c, d, tmp, ltoken), pl.pid),
         ("plinth-oip-rest-infer", "rest", lambda c, d: wrk(base + "/v2/models/bench/infer", oip, c, d, tmp, token), pa.pid),
         ("fastapi-uvicorn-xgboost", "rest", lambda c, d: wrk("http://127.0.0.1:18502/predict", sample, c, d, tmp), fastapi.pid),
     ]
@@ -455,7 +462,7 @@ def main():
     if args.only == "grpc":
         print_only(rows, "bare-grpc-go")
         return
-    for p in (bare_http, bare_grpc, floor, pn, fastapi):
+    for p in (bare_http, bare_grpc, floor, pn, pl, fastapi):
         stop(p)
 
     steady = next(r for r in rows if r["server"] == "plinth-v1-predict" and r["concurrency"] == 8)["p99_us"]
@@ -484,7 +491,7 @@ def main():
                   "order": "all servers of a protocol run at once on core 0; at each concurrency each gets a warm-up, then the repeats go round them (bare, plinth, plinth-noauth, ...), so drifts of the shared box fall on all of them; the median run per server is shown",
                   "warmup_s": args.warmup, "payload": "{\"features\": [30 floats, full float64 precision]} (%d B)" % os.path.getsize(sample),
                   "model": "XGBoost 1.7 binary:logistic, 100 trees, max_depth 6, make_classification(50000x30, 15 informative, seed 42)",
-                  "plinth": "plinth serve (all targets, embedded NATS/SQLite/files), --inference.log-sample-rate=%s %s" % (args.log_sample_rate, " ".join(RATE_FLAGS)),
+                  "plinth": "plinth serve (all targets, embedded NATS/SQLite/files), --inference.log-sample-rate=%s %s; the *-log1 row: auth on and --inference.log-sample-rate=1 (the default: every prediction to PREDICTIONS, consumed by the monitor in the same process)" % (args.log_sample_rate, " ".join(RATE_FLAGS)),
                   "auth": "plinth rows: the gateway on, wrk and grpcload send an API key with scope predict (cached per --auth.cache-ttl, default 5s); *-noauth rows: --auth.disabled. The rate limiter runs on every request; its flags are raised so it never denies",
                   "paired": "paired_ratios: each run's req/s over the bare server's run in the same round (adjacent in time); paired_ratio_median their median. ratio_* are ratios of the median runs",
                   "cpu": "cpu_*_us_per_req: the server process's user and system CPU (/proc/PID/stat) over the run divided by the requests answered",
@@ -495,6 +502,7 @@ def main():
         "ratio_vs_fastapi": round(v1 / fastapi_best, 2),
         "ratio_vs_fastapi_same_c64": round(v1 / at("fastapi-uvicorn-xgboost", 64)["rps"], 2),
         "ratio_noauth_vs_bare_http": round(at("plinth-v1-predict-noauth", 64)["rps"] / bare64, 3),
+        "ratio_log1_vs_bare_http": round(at("plinth-v1-predict-log1", 64)["rps"] / bare64, 3),
         "ratio_grpc_noauth_vs_bare_grpc": round(at("plinth-oip-grpc-noauth", 64)["rps"] / at("bare-grpc-go", 64)["rps"], 3),
         "p50_us_c1_v1_noauth": at("plinth-v1-predict-noauth", 1)["p50_us"],
         "p50_us_c1_bare_http": at("bare-net/http", 1)["p50_us"],
@@ -520,7 +528,7 @@ def main():
     for r in rows:
         print("%-26s %-5s %4d %10.0f %9.0f %9.0f %6.1f %8.1f %8.1f" % (r["server"], r["protocol"], r["concurrency"], r["rps"], r["p50_us"] or 0, r["p99_us"] or 0,
               r["server_cpu_pct"], r["cpu_user_us_per_req"] or 0, r["cpu_sys_us_per_req"] or 0))
-    for k in ("ratio_vs_bare_http", "paired_ratio_vs_bare_http", "paired_ratio_grpc_vs_bare_grpc", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_oip_rest_vs_bare_http",
+    for k in ("ratio_vs_bare_http", "paired_ratio_vs_bare_http", "paired_ratio_grpc_vs_bare_grpc", "ratio_vs_fastapi", "ratio_vs_fastapi_same_c64", "ratio_noauth_vs_bare_http", "ratio_log1_vs_bare_http", "ratio_oip_rest_vs_bare_http",
               "ratio_grpc_vs_bare_grpc", "ratio_grpc_noauth_vs_bare_grpc", "p50_us_c1_v1", "p50_us_c1_v1_noauth", "p50_us_c1_bare_http", "rss_mb_ten_300_tree_models",
               "rss_mb_all_targets_ten_300_tree_models", "p50_us_c1_fifo"):
         print("%-30s %s" % (k, result[k]))
