@@ -3,11 +3,8 @@ package app
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -33,15 +30,7 @@ func benchServePredict(b *testing.B, authOn bool) {
 	cfg.Inference.LogSampleRate = 0.01 // as bench/serving runs
 	a := startApp(b, cfg)
 	r := newRest(b, a)
-	model, err := os.ReadFile("../inference/testdata/tiny_xgb.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sum := sha256.Sum256(model)
-	sha := hex.EncodeToString(sum[:])
-	r.want(201, "POST", "/v1/models", []byte(`{"name":"tiny"}`), nil)
-	r.want(201, "POST", "/v1/artifacts", model, map[string]string{"X-Plinth-Sha256": sha, "Content-Type": "application/octet-stream"})
-	r.want(201, "POST", "/v1/models/tiny/versions", []byte(`{"artifact_sha256":"`+sha+`","format":"xgboost-json"}`), nil)
+	addTinyModel(b, r, 1)
 	r.want(200, "PUT", "/v1/models/tiny/aliases/champion", []byte(`{"version":1,"force":true,"reason":"bench"}`), nil)
 	var cred string
 	if authOn {

@@ -294,43 +294,26 @@ func (d *logDecoder) float() (float64, bool) {
 	return v, err == nil
 }
 
-func (d *logDecoder) floats() ([]float64, bool) {
+func (d *logDecoder) floats() ([]float64, bool) { return list(d, d.float) }
+
+func (d *logDecoder) texts() ([]string, bool) { return list(d, d.text) }
+
+// list reads an array of elements elem reads; empty is not nil, as with
+// encoding/json.
+func list[T any](d *logDecoder, elem func() (T, bool)) ([]T, bool) {
 	if !d.next('[') {
 		return nil, false
 	}
-	out := []float64{}
+	out := []T{}
 	if d.next(']') {
 		return out, true
 	}
 	for {
-		v, ok := d.float()
+		v, ok := elem()
 		if !ok {
 			return nil, false
 		}
 		out = append(out, v)
-		if d.next(']') {
-			return out, true
-		}
-		if !d.next(',') {
-			return nil, false
-		}
-	}
-}
-
-func (d *logDecoder) texts() ([]string, bool) {
-	if !d.next('[') {
-		return nil, false
-	}
-	out := []string{}
-	if d.next(']') {
-		return out, true
-	}
-	for {
-		s, ok := d.text()
-		if !ok {
-			return nil, false
-		}
-		out = append(out, s)
 		if d.next(']') {
 			return out, true
 		}

@@ -68,8 +68,8 @@ func (m *Model) margin(row []float32) float32 {
 // together, level by level: their walks are independent, so the CPU
 // overlaps their loads instead of waiting on one chain (with four, a
 // single row still waited on load latency; more than eight would not fit
-// the registers). The last trees go four at a time, then one by one. The leaves are still
-// added one tree at a time, in order.
+// the registers). The last trees go four at a time, then one by one. The
+// leaves are still added one tree at a time, in order.
 func (m *Model) marginFinite(row []float32) float32 {
 	nodes, roots, depth, out := m.nodes, m.roots, m.depth[:len(m.roots)], m.out
 	s := m.baseMargin
