@@ -15,10 +15,15 @@ import (
 
 // Consumer settings.
 const (
-	consumerAckWait     = 30 * time.Second
-	consumerMaxPending  = 4096
-	consumerInactive    = 24 * time.Hour // an abandoned replica's consumers go away
-	consumerFetchBuffer = 512
+	consumerAckWait    = 30 * time.Second
+	consumerMaxPending = 4096
+	consumerInactive   = 24 * time.Hour // an abandoned replica's consumers go away
+	// consumerFetchBytes bounds what the client buffers per consumer.
+	// Prediction logs come in batches of up to 256 KiB, so a message count
+	// (512 of them) let a monitor that lags behind buffer 128 MB. The bound
+	// is raised to twice the server's max_payload where that is larger,
+	// since a message bigger than the bound would stall the consumer.
+	consumerFetchBytes = 8 << 20
 )
 
 // consumer is one stream consumer and its message handler.
@@ -100,7 +105,7 @@ func (s *Service) consume(ctx context.Context) (stop func(), err error) {
 	}
 	for _, c := range s.consumers {
 		cc, err := c.cons.Consume(s.handler(ctx, c), jetstream.PullExpiry(bus.PullExpiry),
-			jetstream.PullMaxMessages(consumerFetchBuffer),
+			jetstream.PullMaxBytes(max(consumerFetchBytes, 2*int(s.bus.Conn().MaxPayload()))),
 			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 				s.logger.Warn("monitor consumer", "stream", c.stream, "err", err)
 			}))

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/plinthai/plinth/internal/platform/bus"
@@ -70,6 +71,12 @@ func runService(t *testing.T, b *bus.Bus) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return start(t, svc)
+}
+
+// start starts svc and stops it at the end of the test.
+func start(t *testing.T, svc *Service) *running {
+	t.Helper()
 	if err := svc.Starting(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +114,7 @@ func waitStats(t *testing.T, r *running, want VersionStats) {
 		if len(st.Versions) == 1 {
 			got = st.Versions[0]
 			if got.Predictions == want.Predictions && got.Samples == want.Samples && got.Positives == want.Positives {
-				if got.Quality[MetricROCAUC] != 1 {
+				if want.Samples > 0 && got.Quality[MetricROCAUC] != 1 {
 					t.Errorf("roc_auc = %v, want 1", got.Quality[MetricROCAUC])
 				}
 				return
@@ -117,4 +124,74 @@ func waitStats(t *testing.T, r *running, want VersionStats) {
 	}
 	t.Fatalf("after 30 s: predictions %d, samples %d, positives %d; want %d, %d, %d",
 		got.Predictions, got.Samples, got.Positives, want.Predictions, want.Samples, want.Positives)
+}
+
+// TestConsumerBufferIsBounded holds the monitor's lock so that its handler
+// blocks on the first of 64 batch messages of about 200 KB each (13 MB):
+// the client may buffer no more than consumerFetchBytes of them, not all
+// 64. Once released, every prediction is counted.
+func TestConsumerBufferIsBounded(t *testing.T) {
+	b := bustest.Embedded(t)
+	const msgs, perMsg = 64, 1000
+	now := time.Now().UTC()
+	size := 0
+	for m := range msgs {
+		pls := make([]wire.PredictionLog, perMsg)
+		for i := range pls {
+			pls[i] = wire.PredictionLog{ID: fmt.Sprintf("p%d-%d", m, i), Model: "fraud", Version: 3, Output: []float64{0.25},
+				Features:  map[string]float64{"amount": 12.5, "hour": 3, "merchant_risk": 0.125, "distance_km": 4.75},
+				LatencyUS: 1000, At: now.Add(-time.Minute)}
+		}
+		data, err := json.Marshal(pls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size = len(data)
+		if _, err := b.Publish(t.Context(), wire.PredictionSubject("fraud"), data, "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if size < 150<<10 || size > 300<<10 {
+		t.Fatalf("a message is %d B, want about 200 KB", size)
+	}
+	svc, err := New(testConfig(), b, nil, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.mu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			svc.mu.Unlock()
+		}
+	}()
+	r := start(t, svc)
+	info := func() *jetstream.ConsumerInfo {
+		c, err := b.JetStream().Consumer(t.Context(), b.Stream(bus.StreamPredictions), "monitor-test-predictions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci, err := c.Info(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ci
+	}
+	// Wait until delivery has stopped: the same count for half a second.
+	last, since := uint64(0), time.Now()
+	for deadline := time.Now().Add(20 * time.Second); time.Since(since) < 500*time.Millisecond; {
+		if time.Now().After(deadline) {
+			t.Fatal("delivery did not settle in 20 s")
+		}
+		if d := info().Delivered.Consumer; d != last || d == 0 {
+			last, since = d, time.Now()
+		}
+		time.Sleep(20 * time.Millisecond) // polling with a deadline, not waiting blind
+	}
+	if limit := uint64(consumerFetchBytes/size) + 2; last > limit {
+		t.Errorf("%d messages of %d B delivered while the handler was blocked, want at most %d (%d B)", last, size, limit, consumerFetchBytes)
+	}
+	svc.mu.Unlock()
+	locked = false
+	waitStats(t, r, VersionStats{Predictions: msgs * perMsg})
 }
