@@ -198,6 +198,9 @@ func TestRegistryOverRESTWithEvents(t *testing.T) {
 	r.want(201, "POST", "/v1/models/fraud/versions", []byte(`{"artifact_sha256":"`+sha+`","metrics":{"auprc":0.81}}`), nil)
 	r.problem(404, "artifact_sha256", "POST", "/v1/models/fraud/versions", []byte(`{"artifact_sha256":"`+strings.Repeat("0", 64)+`"}`), nil)
 	r.problem(400, "version", "GET", "/v1/models/fraud/versions/one", nil, nil)
+	r.want(200, "GET", "/v1/models/fraud/versions/1", nil, nil)
+	r.problem(404, "", "GET", "/v1/models/fraud/versions/9", nil, nil)
+	r.problem(400, "version", "POST", "/v1/models/fraud/versions/one/gate", nil, nil)
 	if got := r.want(200, "GET", "/v1/models/fraud/versions/1/artifact", nil, nil); !bytes.Equal(got, art) {
 		t.Errorf("version artifact = %q", got)
 	}

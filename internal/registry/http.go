@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -37,14 +38,14 @@ func NewHTTP(api API, maxArtifactBytes int64, logger *slog.Logger) *HTTP {
 func (h *HTTP) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /v1/models", h.createModel)
 	mux.HandleFunc("GET /v1/models", h.listModels)
-	mux.HandleFunc("GET /v1/models/{model}", h.getModel)
+	mux.HandleFunc("GET /v1/models/{model}", byName(h, "model", h.api.GetModel))
 	mux.HandleFunc("POST /v1/artifacts", h.uploadArtifact)
 	mux.HandleFunc("GET /v1/artifacts/{sha256}", h.downloadArtifact)
 	mux.HandleFunc("POST /v1/models/{model}/versions", h.createVersion)
 	mux.HandleFunc("GET /v1/models/{model}/versions", h.listVersions)
-	mux.HandleFunc("GET /v1/models/{model}/versions/{version}", h.getVersion)
+	mux.HandleFunc("GET /v1/models/{model}/versions/{version}", byVersion(h, h.api.GetVersion))
 	mux.HandleFunc("PATCH /v1/models/{model}/versions/{version}", h.updateVersion)
-	mux.HandleFunc("POST /v1/models/{model}/versions/{version}/archive", h.archiveVersion)
+	mux.HandleFunc("POST /v1/models/{model}/versions/{version}/archive", byVersion(h, h.api.ArchiveVersion))
 	mux.HandleFunc("GET /v1/models/{model}/versions/{version}/artifact", h.versionArtifact)
 	mux.HandleFunc("PUT /v1/models/{model}/aliases/{alias}", h.setAlias)
 	mux.HandleFunc("GET /v1/models/{model}/aliases/{alias}", h.getAlias)
@@ -52,6 +53,36 @@ func (h *HTTP) Register(mux httpx.Router) {
 	mux.HandleFunc("PUT /v1/models/{model}/traffic", h.setTraffic)
 	mux.HandleFunc("GET /v1/audit", h.listAudit)
 	h.registerJobs(mux)
+}
+
+// byName is a handler for a call on one path value (a model's name, a
+// job's id): 200 with its answer as JSON, or the problem.
+func byName[T any](h *HTTP, key string, call func(ctx context.Context, name string) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := call(r.Context(), r.PathValue(key))
+		h.answer(w, r, v, err)
+	}
+}
+
+// byVersion is a handler for a call on the path's model and version.
+func byVersion[T any](h *HTTP, call func(ctx context.Context, model string, version int64) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		n, ok := h.version(w, r)
+		if !ok {
+			return
+		}
+		v, err := call(r.Context(), r.PathValue("model"), n)
+		h.answer(w, r, v, err)
+	}
+}
+
+// answer writes v as JSON with 200, or err as a problem.
+func (h *HTTP) answer(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, v)
 }
 
 func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -95,15 +126,6 @@ func (h *HTTP) listModels(w http.ResponseWriter, r *http.Request) {
 		models = []Model{}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"models": models, "next_page_token": next})
-}
-
-func (h *HTTP) getModel(w http.ResponseWriter, r *http.Request) {
-	m, err := h.api.GetModel(r.Context(), r.PathValue("model"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, m)
 }
 
 // declaredSHA reads the declared checksum from X-Plinth-Sha256 or
@@ -219,19 +241,6 @@ func (h *HTTP) version(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return v, true
 }
 
-func (h *HTTP) getVersion(w http.ResponseWriter, r *http.Request) {
-	n, ok := h.version(w, r)
-	if !ok {
-		return
-	}
-	v, err := h.api.GetVersion(r.Context(), r.PathValue("model"), n)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, v)
-}
-
 func (h *HTTP) updateVersion(w http.ResponseWriter, r *http.Request) {
 	n, ok := h.version(w, r)
 	if !ok {
@@ -244,19 +253,6 @@ func (h *HTTP) updateVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Model, req.Version = r.PathValue("model"), n
 	v, err := h.api.UpdateVersion(r.Context(), req)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, v)
-}
-
-func (h *HTTP) archiveVersion(w http.ResponseWriter, r *http.Request) {
-	n, ok := h.version(w, r)
-	if !ok {
-		return
-	}
-	v, err := h.api.ArchiveVersion(r.Context(), r.PathValue("model"), n)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -12,12 +12,12 @@ func (h *HTTP) registerJobs(mux httpx.Router) {
 	mux.HandleFunc("POST /v1/models/{model}/jobs", h.submitJob)
 	mux.HandleFunc("GET /v1/models/{model}/jobs", h.listJobs)
 	mux.HandleFunc("GET /v1/jobs", h.listJobs)
-	mux.HandleFunc("GET /v1/jobs/{id}", h.getJob)
-	mux.HandleFunc("POST /v1/jobs/{id}/cancel", h.cancelJob)
+	mux.HandleFunc("GET /v1/jobs/{id}", byName(h, "id", h.api.GetJob))
+	mux.HandleFunc("POST /v1/jobs/{id}/cancel", byName(h, "id", h.api.CancelJob))
 	mux.HandleFunc("PUT /v1/models/{model}/gate", h.setGatePolicy)
-	mux.HandleFunc("GET /v1/models/{model}/gate", h.getGatePolicy)
-	mux.HandleFunc("POST /v1/models/{model}/versions/{version}/gate", h.evaluateGate)
-	mux.HandleFunc("GET /v1/models/{model}/versions/{version}/gate", h.getGateRecord)
+	mux.HandleFunc("GET /v1/models/{model}/gate", byName(h, "model", h.api.GetGatePolicy))
+	mux.HandleFunc("POST /v1/models/{model}/versions/{version}/gate", byVersion(h, h.api.EvaluateGate))
+	mux.HandleFunc("GET /v1/models/{model}/versions/{version}/gate", byVersion(h, h.api.GetGateRecord))
 }
 
 func (h *HTTP) submitJob(w http.ResponseWriter, r *http.Request) {
@@ -65,24 +65,6 @@ func (h *HTTP) listJobs(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
 }
 
-func (h *HTTP) getJob(w http.ResponseWriter, r *http.Request) {
-	j, err := h.api.GetJob(r.Context(), r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, j)
-}
-
-func (h *HTTP) cancelJob(w http.ResponseWriter, r *http.Request) {
-	j, err := h.api.CancelJob(r.Context(), r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, j)
-}
-
 func (h *HTTP) setGatePolicy(w http.ResponseWriter, r *http.Request) {
 	var p GatePolicy
 	if err := httpx.DecodeJSON(r, &p, httpx.DefaultMaxJSONBytes); err != nil {
@@ -96,39 +78,4 @@ func (h *HTTP) setGatePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *HTTP) getGatePolicy(w http.ResponseWriter, r *http.Request) {
-	p, err := h.api.GetGatePolicy(r.Context(), r.PathValue("model"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, p)
-}
-
-func (h *HTTP) evaluateGate(w http.ResponseWriter, r *http.Request) {
-	n, ok := h.version(w, r)
-	if !ok {
-		return
-	}
-	rec, err := h.api.EvaluateGate(r.Context(), r.PathValue("model"), n)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, rec)
-}
-
-func (h *HTTP) getGateRecord(w http.ResponseWriter, r *http.Request) {
-	n, ok := h.version(w, r)
-	if !ok {
-		return
-	}
-	rec, err := h.api.GetGateRecord(r.Context(), r.PathValue("model"), n)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, rec)
 }
