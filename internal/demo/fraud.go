@@ -130,7 +130,7 @@ func RunFraud(ctx context.Context, opts Options) (Report, error) {
 
 func (r *fraudRun) startPlatform(ctx context.Context) (stop func() error, err error) {
 	specDir := filepath.Join(r.opts.DataDir, "fraud")
-	if err := fraud.WriteSpec(specDir); err != nil {
+	if err := fraud.Spec.Write(specDir); err != nil {
 		return nil, err
 	}
 	cfg, err := platformConfig(r.opts.DataDir, specDir)
@@ -210,7 +210,7 @@ func (r *fraudRun) bootstrap(ctx context.Context) (string, error) {
 	if err != nil && !errors.Is(err, problem.ErrConflict) {
 		return "", err
 	}
-	g, err := fraud.LoadGate()
+	g, err := fraud.Spec.Gate()
 	if err != nil {
 		return "", err
 	}
@@ -243,7 +243,7 @@ func (r *fraudRun) firstModel(ctx context.Context) (string, error) {
 
 // submit queues a training job of the product's spec over [from, to).
 func (r *fraudRun) submit(ctx context.Context, id, reason string, from, to time.Time) (registry.Job, error) {
-	spec, err := fraud.LoadTraining()
+	spec, err := fraud.Spec.Training()
 	if err != nil {
 		return registry.Job{}, err
 	}

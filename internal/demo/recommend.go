@@ -151,7 +151,7 @@ func (r *recommendRun) startPlatform(ctx context.Context) (stop func() error, er
 	drifted, ids := recommend.Reissue{At: r.driftAt, Titles: recReissued, Offset: recReissueOffset}.Apply(ratings)
 	r.report.Source, r.report.Reissued = source, len(ids)
 	specDir := filepath.Join(r.opts.DataDir, "recommend")
-	if err := recommend.WriteSpec(specDir); err != nil {
+	if err := recommend.Spec.Write(specDir); err != nil {
 		return nil, err
 	}
 	cfg, err := platformConfig(r.opts.DataDir, specDir)
@@ -187,7 +187,7 @@ func (r *recommendRun) bootstrap(ctx context.Context) (string, error) {
 	if err != nil && !errors.Is(err, problem.ErrConflict) {
 		return "", err
 	}
-	g, err := recommend.LoadGate()
+	g, err := recommend.Spec.Gate()
 	if err != nil {
 		return "", err
 	}
@@ -222,7 +222,7 @@ func (r *recommendRun) firstModel(ctx context.Context) (string, error) {
 
 // submit queues a training job of the product's spec over [from, to).
 func (r *recommendRun) submit(ctx context.Context, id, reason string, from, to time.Time) (registry.Job, error) {
-	spec, err := recommend.LoadTraining()
+	spec, err := recommend.Spec.Training()
 	if err != nil {
 		return registry.Job{}, err
 	}

@@ -3,7 +3,7 @@
 // matrix factorization trained on a schedule or on demand, top-k unseen
 // items served, and later ratings as the feedback that scores them.
 //
-// The product's declarations (spec/, embedded; see WriteSpec) are the
+// The product's declarations (spec/, embedded; see Spec) are the
 // ratings stream, the user view whose recent_items feature keeps each
 // user's 32 latest items, the monitor's rules (live HR@10, decay, canary,
 // retrain template), the gate and the first model's training spec

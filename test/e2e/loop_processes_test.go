@@ -46,7 +46,7 @@ func startDeployment(t *testing.T) *deployment {
 		secret: "e2e-secret-" + randomName(t) + randomName(t) + randomName(t)}
 	t.Cleanup(func() { deleteStreams(t, d.prefix) })
 	spec := t.TempDir()
-	if err := fraud.WriteSpec(spec); err != nil {
+	if err := fraud.Spec.Write(spec); err != nil {
 		t.Fatal(err)
 	}
 	// A fixed start years from the wall clock: event time must never be
@@ -204,7 +204,7 @@ func TestFraudLoopAcrossProcesses(t *testing.T) {
 	if _, err := reg.CreateModel(ctx, fraud.Model, "card fraud (e2e)", map[string]string{"feature_view": fraud.View}); err != nil {
 		t.Fatal(err)
 	}
-	g, err := fraud.LoadGate()
+	g, err := fraud.Spec.Gate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestFraudLoopAcrossProcesses(t *testing.T) {
 	l := &loop{t: t, ctx: ctx, reg: reg, rollouts: d.client(t, "rollout"), replay: replay, clock: d.clock}
 
 	l.phase("bootstrap", func() bool { return !replay.Now().Before(d.start.Add(4 * 24 * time.Hour)) })
-	spec, err := fraud.LoadTraining()
+	spec, err := fraud.Spec.Training()
 	if err != nil {
 		t.Fatal(err)
 	}
