@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/plinthai/plinth/internal/app"
@@ -15,7 +14,6 @@ import (
 	"github.com/plinthai/plinth/internal/platform/telemetry"
 	"github.com/plinthai/plinth/internal/registry"
 	"github.com/plinthai/plinth/internal/rollout"
-	"github.com/plinthai/plinth/internal/wire"
 	"github.com/plinthai/plinth/products/fraud"
 )
 
@@ -100,7 +98,7 @@ type fraudRun struct {
 func RunFraud(ctx context.Context, opts Options) (Report, error) {
 	began := time.Now()
 	r := &fraudRun{opts: opts}
-	r.loop = loop[*fraud.Replay]{model: fraud.Model, chunk: chunk, refresh: r.status, seen: map[string]string{}}
+	r.loop = loop[*fraud.Replay]{model: fraud.Model, spec: fraud.Spec, chunk: chunk, refresh: r.status, seen: map[string]string{}}
 	stop, err := r.startPlatform(ctx)
 	if err != nil {
 		return r.report, err
@@ -241,17 +239,6 @@ func (r *fraudRun) firstModel(ctx context.Context) (string, error) {
 	return fmt.Sprintf("v%d champion, holdout AUPRC %.3f", v, ver.Metrics["auprc"]), nil
 }
 
-// submit queues a training job of the product's spec over [from, to).
-func (r *fraudRun) submit(ctx context.Context, id, reason string, from, to time.Time) (registry.Job, error) {
-	spec, err := fraud.Spec.Training()
-	if err != nil {
-		return registry.Job{}, err
-	}
-	return r.app.Registry.SubmitJob(ctx, registry.SubmitJobRequest{ID: id, Model: fraud.Model, Algorithm: spec.Algorithm,
-		Params: spec.Params, Reason: reason,
-		Data: wire.TrainData{View: spec.Data.View, From: from, To: to, Split: spec.Data.Split, Holdout: spec.Data.Holdout}})
-}
-
 // live scores every transaction until the drift.
 func (r *fraudRun) live(ctx context.Context) (string, error) {
 	r.replay.Speed = speed
@@ -283,40 +270,13 @@ func (r *fraudRun) drift(ctx context.Context) (string, error) {
 // passes on its own holdout, and the canary must roll it back on live
 // traffic with the champion untouched.
 func (r *fraudRun) badCandidate(ctx context.Context) (string, error) {
-	champ := r.report.Retrained
 	job, err := r.submit(ctx, "fraud-stale", "manual: trained on stale pre-drift data", r.start, r.driftAt)
 	if err != nil {
 		return "", err
 	}
-	v, err := r.waitJobWithTraffic(ctx, job.ID)
-	if err != nil {
-		return "", err
-	}
-	r.report.Bad = v
-	rec, err := r.app.Registry.GetGateRecord(ctx, fraud.Model, v)
-	if err != nil {
-		return "", err
-	}
-	if !rec.Passed {
-		// The first safety net caught it: on the same holdout the stale
-		// model is far enough behind the champion that its gate refuses
-		// it, and it never serves. Which net catches a stale model depends
-		// on how far the fraud has moved by then.
-		r.report.BadGateRefused = true
-		if c := r.champion(ctx); c != champ {
-			return "", fmt.Errorf("the champion moved to v%d although v%d failed its gate", c, v)
-		}
-		return fmt.Sprintf("v%d refused by its gate (%s); champion still v%d", v, strings.Join(rec.Failures, "; "), champ), nil
-	}
-	ro, err := r.canaryEnd(ctx, champ, v, "the bad candidate")
-	if err != nil {
-		return "", err
-	}
-	r.report.BadRollout = ro
-	if ro.State != rollout.StateRolledBack {
-		return "", fmt.Errorf("v%d rollout ended %s, want rolled_back (%s)", v, ro.State, ro.Reason)
-	}
-	return fmt.Sprintf("v%d rolled back (%s); champion still v%d", v, ro.Reason, champ), nil
+	end, detail, err := r.loop.badCandidate(ctx, r.report.Retrained, job, "the bad candidate")
+	r.report.Bad, r.report.BadGateRefused, r.report.BadRollout = end.version, end.refused, end.rollout
+	return detail, err
 }
 
 // status refreshes the view: figures, and events for new versions and

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plinthai/plinth/internal/app"
 	"github.com/plinthai/plinth/internal/monitor"
 	"github.com/plinthai/plinth/internal/registry"
 	"github.com/plinthai/plinth/internal/rollout"
+	"github.com/plinthai/plinth/internal/wire"
+	"github.com/plinthai/plinth/products/spec"
 )
 
 // replayer is what a loop needs of a product's replay: its event clock,
@@ -32,6 +35,7 @@ type replayer interface {
 type loop[R replayer] struct {
 	app    *app.App
 	model  string
+	spec   spec.Set // the product's declarations: its training spec
 	replay R
 	// chunk is the event time played between two looks at the platform
 	// while waiting on traffic.
@@ -233,6 +237,60 @@ func (l *loop[R]) canaryEnd(ctx context.Context, champ, v int64, candidate strin
 		return ro.Final(), nil
 	})
 	return ro, err
+}
+
+// submit queues a training job of the product's training spec on the
+// view's rows between from and to.
+func (l *loop[R]) submit(ctx context.Context, id, reason string, from, to time.Time) (registry.Job, error) {
+	sp, err := l.spec.Training()
+	if err != nil {
+		return registry.Job{}, err
+	}
+	return l.app.Registry.SubmitJob(ctx, registry.SubmitJobRequest{ID: id, Model: l.model, Algorithm: sp.Algorithm,
+		Params: sp.Params, Reason: reason,
+		Data: wire.TrainData{View: sp.Data.View, From: from, To: to, Split: sp.Data.Split, Holdout: sp.Data.Holdout}})
+}
+
+// badEnd is how a bad candidate's phase ended.
+type badEnd struct {
+	version int64
+	refused bool            // by its gate: it never served
+	rollout rollout.Rollout // otherwise its rollout, rolled back
+}
+
+// badCandidate keeps the traffic flowing until the bad candidate's job
+// is done and, once its gate passed it, until its canary ended. Either
+// safety net may catch it, the champion champ staying: the gate refusing
+// it, or the canary rolling it back. It returns how it ended and the
+// phase's outcome line; candidate names it in errors.
+func (l *loop[R]) badCandidate(ctx context.Context, champ int64, job registry.Job, candidate string) (badEnd, string, error) {
+	var end badEnd
+	v, err := l.waitJobWithTraffic(ctx, job.ID)
+	if err != nil {
+		return end, "", err
+	}
+	end.version = v
+	rec, err := l.app.Registry.GetGateRecord(ctx, l.model, v)
+	if err != nil {
+		return end, "", err
+	}
+	if !rec.Passed {
+		// On the same holdout the candidate is far enough behind the
+		// champion that its gate refuses it, and it never serves. Which
+		// net catches a stale model depends on how far the data has moved.
+		end.refused = true
+		if c := l.champion(ctx); c != champ {
+			return end, "", fmt.Errorf("the champion moved to v%d although v%d failed its gate", c, v)
+		}
+		return end, fmt.Sprintf("v%d refused by its gate (%s); champion still v%d", v, strings.Join(rec.Failures, "; "), champ), nil
+	}
+	if end.rollout, err = l.canaryEnd(ctx, champ, v, candidate); err != nil {
+		return end, "", err
+	}
+	if ro := end.rollout; ro.State != rollout.StateRolledBack {
+		return end, "", fmt.Errorf("v%d rollout ended %s, want rolled_back (%s)", v, ro.State, ro.Reason)
+	}
+	return end, fmt.Sprintf("v%d rolled back (%s); champion still v%d", v, end.rollout.Reason, champ), nil
 }
 
 // monitorJob returns the newest retrain job the monitor queued, if any.

@@ -110,7 +110,7 @@ type recommendRun struct {
 func RunRecommend(ctx context.Context, opts RecommendOptions) (RecommendReport, error) {
 	began := time.Now()
 	r := &recommendRun{opts: opts}
-	r.loop = loop[*recommend.Replay]{model: recommend.Model, chunk: recChunk, refresh: r.status, seen: map[string]string{}}
+	r.loop = loop[*recommend.Replay]{model: recommend.Model, spec: recommend.Spec, chunk: recChunk, refresh: r.status, seen: map[string]string{}}
 	r.report.Holdout = map[int64]float64{}
 	stop, err := r.startPlatform(ctx)
 	if err != nil {
@@ -220,17 +220,6 @@ func (r *recommendRun) firstModel(ctx context.Context) (string, error) {
 		ver.Metrics["train_users"], ver.Metrics["train_items"]), nil
 }
 
-// submit queues a training job of the product's spec over [from, to).
-func (r *recommendRun) submit(ctx context.Context, id, reason string, from, to time.Time) (registry.Job, error) {
-	spec, err := recommend.Spec.Training()
-	if err != nil {
-		return registry.Job{}, err
-	}
-	return r.app.Registry.SubmitJob(ctx, registry.SubmitJobRequest{ID: id, Model: recommend.Model, Algorithm: spec.Algorithm,
-		Params: spec.Params, Reason: reason,
-		Data: wire.TrainData{View: spec.Data.View, From: from, To: to, Split: spec.Data.Split, Holdout: spec.Data.Holdout}})
-}
-
 // live recommends at every returning visit until the drift.
 func (r *recommendRun) live(ctx context.Context) (string, error) {
 	r.replay.Rate = recRate
@@ -273,37 +262,15 @@ func (r *recommendRun) drift(ctx context.Context) (string, error) {
 // so its gate passes; on live traffic it cannot recommend what users now
 // rate, and the canary must roll it back with the champion untouched.
 func (r *recommendRun) badCandidate(ctx context.Context) (string, error) {
-	champ := r.report.Retrained
 	job, err := r.submit(ctx, "recommend-stale", "manual: trained on stale data, the first weeks only", r.start,
 		r.start.Add(recStaleDays*24*time.Hour))
 	if err != nil {
 		return "", err
 	}
-	v, err := r.waitJobWithTraffic(ctx, job.ID)
-	if err != nil {
-		return "", err
-	}
-	r.report.Bad = v
-	rec, err := r.app.Registry.GetGateRecord(ctx, recommend.Model, v)
-	if err != nil {
-		return "", err
-	}
-	if !rec.Passed {
-		r.report.BadGateRefused = true
-		if c := r.champion(ctx); c != champ {
-			return "", fmt.Errorf("the champion moved to v%d although v%d failed its gate", c, v)
-		}
-		return fmt.Sprintf("v%d refused by its gate (%v); champion still v%d", v, rec.Failures, champ), nil
-	}
-	ro, err := r.canaryEnd(ctx, champ, v, "the stale candidate")
-	if err != nil {
-		return "", err
-	}
-	r.report.BadRollout, r.report.Live.BadVerdict = ro, ro.LastVerdict
-	if ro.State != rollout.StateRolledBack {
-		return "", fmt.Errorf("v%d rollout ended %s, want rolled_back (%s)", v, ro.State, ro.Reason)
-	}
-	return fmt.Sprintf("v%d rolled back (%s); champion still v%d", v, ro.Reason, champ), nil
+	end, detail, err := r.loop.badCandidate(ctx, r.report.Retrained, job, "the stale candidate")
+	r.report.Bad, r.report.BadGateRefused, r.report.BadRollout = end.version, end.refused, end.rollout
+	r.report.Live.BadVerdict = end.rollout.LastVerdict
+	return detail, err
 }
 
 // recommendSummary prints each version's holdout and served figures.
