@@ -111,6 +111,14 @@ func (c *Client) SetAlias(ctx context.Context, model, alias string, version int6
 	return a, err
 }
 
+// SetTraffic sets how a model's live traffic splits between its champion
+// and challenger, and returns the model.
+func (c *Client) SetTraffic(ctx context.Context, model string, t Traffic) (Model, error) {
+	var m Model
+	_, err := c.do(ctx, request{method: http.MethodPut, path: "/v1/models/" + esc(model) + "/traffic", body: t, out: &m})
+	return m, err
+}
+
 func aliasPath(model, alias string) string {
 	return "/v1/models/" + esc(model) + "/aliases/" + esc(alias)
 }

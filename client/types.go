@@ -9,9 +9,20 @@ type Model struct {
 	Tags          map[string]string `json:"tags,omitempty"`
 	LatestVersion int64             `json:"latest_version"`
 	Aliases       map[string]int64  `json:"aliases,omitempty"`
+	Traffic       Traffic           `json:"traffic"`
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	CreatedBy     string            `json:"created_by,omitempty"`
+}
+
+// Traffic is a model's split of live traffic. With ChallengerPercent p > 0
+// and a challenger alias, p percent of requests (sticky by entity key) are
+// answered by the challenger; with Shadow, the challenger also scores the
+// champion's requests without answering them. The zero value sends
+// everything to the champion.
+type Traffic struct {
+	ChallengerPercent float64 `json:"challenger_percent"`
+	Shadow            bool    `json:"shadow"`
 }
 
 // ModelPage is one page of ListModels; NextPageToken is empty on the last.
