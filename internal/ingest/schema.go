@@ -1,15 +1,13 @@
 package ingest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 
-	yaml "go.yaml.in/yaml/v3"
+	"github.com/plinthai/plinth/internal/platform/config"
 )
 
 // Field types of a stream schema.
@@ -61,7 +59,7 @@ func LoadStreams(path string) (map[string]*Stream, error) {
 	if path == "" {
 		return out, nil
 	}
-	files, err := yamlFiles(path)
+	files, err := config.DeclarationFiles(path, "streams")
 	if err != nil {
 		return nil, err
 	}
@@ -75,32 +73,13 @@ func LoadStreams(path string) (map[string]*Stream, error) {
 	return out, nil
 }
 
-// yamlFiles returns path itself, or the sorted *.yaml files of a directory.
-func yamlFiles(path string) ([]string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read streams: %w", err)
-	}
-	if !fi.IsDir() {
-		return []string{path}, nil
-	}
-	files, err := filepath.Glob(filepath.Join(path, "*.yaml"))
-	if err != nil {
-		return nil, fmt.Errorf("read streams in %s: %w", path, err)
-	}
-	slices.Sort(files)
-	return files, nil
-}
-
 func loadStreamsFile(path string, out map[string]*Stream) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read streams: %w", err)
 	}
 	var doc streamsFile
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
+	if err := config.DecodeStrict(b, &doc); err != nil {
 		return fmt.Errorf("streams file %s: %w", path, err)
 	}
 	var errs []error

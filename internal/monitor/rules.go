@@ -11,6 +11,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/plinthai/plinth/internal/platform/config"
 	"github.com/plinthai/plinth/internal/wire"
 )
 
@@ -197,9 +198,7 @@ func strictDecode(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+	if err := config.DecodeStrict(data, v); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("parse rules: %w", err)
 	}
 	return nil

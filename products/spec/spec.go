@@ -6,13 +6,12 @@
 package spec
 
 import (
-	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
-	yaml "go.yaml.in/yaml/v3"
+	"github.com/plinthai/plinth/internal/platform/config"
 )
 
 // The declaration files, as Set.Write names them under a directory.
@@ -98,9 +97,7 @@ func (s Set) decode(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
+	if err := config.DecodeStrict(b, v); err != nil {
 		return fmt.Errorf("%s spec %s: %w", s.product, name, err)
 	}
 	return nil

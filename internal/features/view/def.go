@@ -1,11 +1,9 @@
 package view
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/plinthai/plinth/internal/platform/config"
 )
 
 // Aggregates a feature may compute.
@@ -104,12 +104,9 @@ func Load(path string) (map[string]*View, error) {
 	if path == "" {
 		return out, nil
 	}
-	files := []string{path}
-	if fi, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("read views: %w", err)
-	} else if fi.IsDir() {
-		files, _ = filepath.Glob(filepath.Join(path, "*.yaml"))
-		slices.Sort(files)
+	files, err := config.DeclarationFiles(path, "views")
+	if err != nil {
+		return nil, err
 	}
 	var errs []error
 	for _, f := range files {
@@ -127,9 +124,7 @@ func loadFile(path string, out map[string]*View) error {
 		return fmt.Errorf("read views: %w", err)
 	}
 	var doc viewsFile
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
+	if err := config.DecodeStrict(b, &doc); err != nil {
 		return fmt.Errorf("views file %s: %w", path, err)
 	}
 	var errs []error

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +108,39 @@ func TestDumpRoundTrips(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	if got := EnvName("server.http-addr"); got != "PLINTH_SERVER_HTTP_ADDR" {
 		t.Errorf("got %s, want PLINTH_SERVER_HTTP_ADDR", got)
+	}
+}
+
+func TestDecodeStrict(t *testing.T) {
+	var v struct {
+		Name string `yaml:"name"`
+	}
+	if err := DecodeStrict([]byte("name: a\n"), &v); err != nil || v.Name != "a" {
+		t.Errorf("decode = %+v, %v", v, err)
+	}
+	if err := DecodeStrict([]byte("name: a\nnmae: b\n"), &v); err == nil || !strings.Contains(err.Error(), "nmae") {
+		t.Errorf("misspelt field: %v, want an error naming it", err)
+	}
+	if err := DecodeStrict([]byte("# nothing\n"), &v); !errors.Is(err, io.EOF) {
+		t.Errorf("no document: %v, want io.EOF", err)
+	}
+}
+
+func TestDeclarationFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"b.yaml", "a.yaml", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := DeclarationFiles(dir, "views")
+	if want := []string{filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("directory: %v, %v; want %v", got, err, want)
+	}
+	if got, err := DeclarationFiles(filepath.Join(dir, "b.yaml"), "views"); err != nil || len(got) != 1 {
+		t.Errorf("one file: %v, %v", got, err)
+	}
+	if _, err := DeclarationFiles(filepath.Join(dir, "none.yaml"), "views"); err == nil || !strings.Contains(err.Error(), "read views") {
+		t.Errorf("missing: %v, want read views: …", err)
 	}
 }
