@@ -184,6 +184,9 @@ func TestRegistryOverRESTWithEvents(t *testing.T) {
 	r.problem(400, "name", "POST", "/v1/models", []byte(`{"name":"Fraud!"}`), nil)
 	r.problem(400, "colour", "POST", "/v1/models", []byte(`{"name":"x","colour":"red"}`), nil)
 	r.problem(404, "", "GET", "/v1/models/nope", nil, nil)
+	r.problem(400, "page_size", "GET", "/v1/models?page_size=1001", nil, nil)
+	r.problem(400, "limit", "GET", "/v1/audit?limit=-1", nil, nil)
+	r.problem(400, "limit", "GET", "/v1/jobs?limit=x", nil, nil)
 
 	art := []byte("a model artifact")
 	sum := sha256.Sum256(art)

@@ -108,16 +108,12 @@ func (h *HTTP) createModel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *HTTP) listModels(w http.ResponseWriter, r *http.Request) {
-	size, err := httpx.QueryInt(r, "page_size", 0)
+	size, err := httpx.QueryCount(r, "page_size", maxPageSize)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if size < 0 || size > maxPageSize {
-		h.fail(w, r, problem.Field("page_size", "must be between 0 and %d", maxPageSize))
-		return
-	}
-	models, next, err := h.api.ListModels(r.Context(), int(size), r.URL.Query().Get("page_token"))
+	models, next, err := h.api.ListModels(r.Context(), size, r.URL.Query().Get("page_token"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -338,16 +334,12 @@ func (h *HTTP) setTraffic(w http.ResponseWriter, r *http.Request) {
 
 func (h *HTTP) listAudit(w http.ResponseWriter, r *http.Request) {
 	after, err1 := httpx.QueryInt(r, "after_id", 0)
-	limit, err2 := httpx.QueryInt(r, "limit", 0)
+	limit, err2 := httpx.QueryCount(r, "limit", maxAuditLimit)
 	if err := errors.Join(err1, err2); err != nil {
 		h.fail(w, r, firstErr(err))
 		return
 	}
-	if limit < 0 || limit > maxAuditLimit {
-		h.fail(w, r, problem.Field("limit", "must be between 0 and %d", maxAuditLimit))
-		return
-	}
-	entries, err := h.api.ListAudit(r.Context(), r.URL.Query().Get("model"), after, int(limit))
+	entries, err := h.api.ListAudit(r.Context(), r.URL.Query().Get("model"), after, limit)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -41,20 +41,16 @@ func (h *HTTP) submitJob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *HTTP) listJobs(w http.ResponseWriter, r *http.Request) {
-	limit, err := httpx.QueryInt(r, "limit", 0)
+	limit, err := httpx.QueryCount(r, "limit", maxAuditLimit)
 	if err != nil {
 		h.fail(w, r, err)
-		return
-	}
-	if limit < 0 || limit > maxAuditLimit {
-		h.fail(w, r, problem.Field("limit", "must be between 0 and %d", maxAuditLimit))
 		return
 	}
 	model := r.PathValue("model")
 	if model == "" {
 		model = r.URL.Query().Get("model")
 	}
-	jobs, err := h.api.ListJobs(r.Context(), ListJobsRequest{Model: model, Status: r.URL.Query().Get("status"), Limit: int(limit)})
+	jobs, err := h.api.ListJobs(r.Context(), ListJobsRequest{Model: model, Status: r.URL.Query().Get("status"), Limit: limit})
 	if err != nil {
 		h.fail(w, r, err)
 		return

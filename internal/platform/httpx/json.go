@@ -101,6 +101,20 @@ func QueryInt(r *http.Request, name string, def int64) (int64, error) {
 	return n, nil
 }
 
+// QueryCount parses an optional count query parameter (a page size, a
+// limit) between 0 and max; absent, it is 0, which leaves the choice to
+// the server.
+func QueryCount(r *http.Request, name string, max int) (int, error) {
+	n, err := QueryInt(r, name, 0)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n > int64(max) {
+		return 0, problem.Field(name, "must be between 0 and %d", max)
+	}
+	return int(n), nil
+}
+
 // QueryBool parses an optional boolean query parameter.
 func QueryBool(r *http.Request, name string) (bool, error) {
 	s := r.URL.Query().Get(name)

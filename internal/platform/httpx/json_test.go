@@ -63,3 +63,24 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestQueryCount(t *testing.T) {
+	for _, tt := range []struct {
+		query string
+		want  int
+		field string // of the error, "" when none
+	}{
+		{"", 0, ""},
+		{"limit=0", 0, ""},
+		{"limit=100", 100, ""},
+		{"limit=101", 0, "limit"},
+		{"limit=-1", 0, "limit"},
+		{"limit=ten", 0, "limit"},
+	} {
+		r := httptest.NewRequest("GET", "/x?"+tt.query, nil)
+		got, err := QueryCount(r, "limit", 100)
+		if got != tt.want || problem.FieldOf(err) != tt.field || (err == nil) != (tt.field == "") {
+			t.Errorf("%q: %d, %v; want %d with field %q", tt.query, got, err, tt.want, tt.field)
+		}
+	}
+}
