@@ -176,6 +176,34 @@ func Read(r io.Reader, lim Limits) (Header, []byte, error) {
 	return h, payload, nil
 }
 
+// ReadKind is Read of an artifact that must hold kind at kindVersion: a
+// learner's Load. Another kind or version is an error wrapping errFormat,
+// the learner's own error for foreign or corrupt artifacts.
+func ReadKind(r io.Reader, lim Limits, kind string, kindVersion int, errFormat error) (Header, []byte, error) {
+	h, payload, err := Read(r, lim)
+	if err != nil {
+		return h, nil, err
+	}
+	if h.Kind != kind || h.KindVersion != kindVersion {
+		return h, nil, fmt.Errorf("%w: artifact kind %q version %d, want %q version %d", errFormat, h.Kind, h.KindVersion, kind, kindVersion)
+	}
+	return h, payload, nil
+}
+
+// CheckNames reports an error wrapping errFormat unless the header's
+// schema names the model's inputs, in order.
+func (h Header) CheckNames(names []string, errFormat error) error {
+	if len(h.Schema) != len(names) {
+		return fmt.Errorf("%w: schema has %d fields, model has %d inputs", errFormat, len(h.Schema), len(names))
+	}
+	for j, f := range h.Schema {
+		if f.Name != names[j] {
+			return fmt.Errorf("%w: schema field %d is %q, model input is %q", errFormat, j, f.Name, names[j])
+		}
+	}
+	return nil
+}
+
 // Unmarshal reads an artifact from data with the given limits.
 func Unmarshal(data []byte, lim Limits) (Header, []byte, error) {
 	return Read(bytes.NewReader(data), lim)

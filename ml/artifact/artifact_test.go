@@ -93,3 +93,38 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+var errLearner = errors.New("learner: bad artifact")
+
+func TestReadKind(t *testing.T) {
+	data, err := Marshal(sample(), []byte("p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := ReadKind(bytes.NewReader(data), Limits{}, "test", 3, errLearner); err != nil || string(p) != "p" {
+		t.Errorf("own kind: %q, %v", p, err)
+	}
+	for _, tt := range []struct {
+		kind    string
+		version int
+	}{{"other", 3}, {"test", 4}} {
+		if _, _, err := ReadKind(bytes.NewReader(data), Limits{}, tt.kind, tt.version, errLearner); !errors.Is(err, errLearner) {
+			t.Errorf("want %s v%d: %v, want the learner's error", tt.kind, tt.version, err)
+		}
+	}
+	if _, _, err := ReadKind(bytes.NewReader(data[:len(data)-1]), Limits{}, "test", 3, errLearner); !errors.Is(err, ErrFormat) {
+		t.Errorf("truncated: %v, want ErrFormat", err)
+	}
+}
+
+func TestCheckNames(t *testing.T) {
+	h := sample()
+	if err := h.CheckNames([]string{"amount", "mcc"}, errLearner); err != nil {
+		t.Errorf("same names: %v", err)
+	}
+	for _, names := range [][]string{{"mcc", "amount"}, {"amount"}, {"amount", "mcc", "x"}} {
+		if err := h.CheckNames(names, errLearner); !errors.Is(err, errLearner) {
+			t.Errorf("%v: %v, want the learner's error", names, err)
+		}
+	}
+}

@@ -47,12 +47,9 @@ func (m *Model) Save(w io.Writer, h artifact.Header) error {
 // every node is checked (features in range, children after parents inside
 // their tree), so a loaded model cannot fault or loop at predict time.
 func Load(r io.Reader, lim artifact.Limits) (*Model, artifact.Header, error) {
-	h, payload, err := artifact.Read(r, lim)
+	h, payload, err := artifact.ReadKind(r, lim, Kind, KindVersion, ErrFormat)
 	if err != nil {
 		return nil, h, fmt.Errorf("gbdt: load: %w", err)
-	}
-	if h.Kind != Kind || h.KindVersion != KindVersion {
-		return nil, h, fmt.Errorf("%w: artifact kind %q version %d, want %q version %d", ErrFormat, h.Kind, h.KindVersion, Kind, KindVersion)
 	}
 	m, err := decode(payload, h.Schema)
 	if err != nil {

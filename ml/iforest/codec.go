@@ -33,23 +33,11 @@ func (m *Model) Save(w io.Writer, h artifact.Header) error {
 			h.Schema = append(h.Schema, artifact.Field{Name: n, Type: "float"})
 		}
 	}
-	if err := checkSchema(h.Schema, m.Names); err != nil {
+	if err := h.CheckNames(m.Names, ErrFormat); err != nil {
 		return err
 	}
 	if err := artifact.Write(w, h, m.payload()); err != nil {
 		return fmt.Errorf("iforest: save: %w", err)
-	}
-	return nil
-}
-
-func checkSchema(schema []artifact.Field, names []string) error {
-	if len(schema) != len(names) {
-		return fmt.Errorf("%w: schema has %d fields, model has %d inputs", ErrFormat, len(schema), len(names))
-	}
-	for j, f := range schema {
-		if f.Name != names[j] {
-			return fmt.Errorf("%w: schema field %d is %q, model input is %q", ErrFormat, j, f.Name, names[j])
-		}
 	}
 	return nil
 }
@@ -97,18 +85,15 @@ func (m *Model) payload() []byte {
 // its tree (so scoring always terminates), and a bad artifact is an error,
 // never a panic. The loaded model scores on one goroutine; see SetWorkers.
 func Load(r io.Reader) (*Model, artifact.Header, error) {
-	h, payload, err := artifact.Read(r, artifact.Limits{})
+	h, payload, err := artifact.ReadKind(r, artifact.Limits{}, Kind, KindVersion, ErrFormat)
 	if err != nil {
 		return nil, h, fmt.Errorf("iforest: load: %w", err)
-	}
-	if h.Kind != Kind || h.KindVersion != KindVersion {
-		return nil, h, fmt.Errorf("%w: artifact kind %q version %d, want %q version %d", ErrFormat, h.Kind, h.KindVersion, Kind, KindVersion)
 	}
 	m, err := decode(payload)
 	if err != nil {
 		return nil, h, err
 	}
-	if err := checkSchema(h.Schema, m.Names); err != nil {
+	if err := h.CheckNames(m.Names, ErrFormat); err != nil {
 		return nil, h, err
 	}
 	return m, h, nil

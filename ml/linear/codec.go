@@ -42,20 +42,7 @@ func (m *Model) header(h artifact.Header) (artifact.Header, error) {
 			h.Schema[j] = artifact.Field{Name: n, Type: "float"}
 		}
 	}
-	return h, checkSchema(h.Schema, m.Names)
-}
-
-// checkSchema reports whether schema names the inputs in order.
-func checkSchema(schema []artifact.Field, names []string) error {
-	if len(schema) != len(names) {
-		return fmt.Errorf("%w: schema has %d fields, model has %d inputs", ErrFormat, len(schema), len(names))
-	}
-	for j, f := range schema {
-		if f.Name != names[j] {
-			return fmt.Errorf("%w: schema field %d is %q, model input is %q", ErrFormat, j, f.Name, names[j])
-		}
-	}
-	return nil
+	return h, h.CheckNames(m.Names, ErrFormat)
 }
 
 // payload encodes m: d uint32, iter uint32, converged uint8, intercept
@@ -83,18 +70,15 @@ func (m *Model) payload() []byte {
 // bounded by the data actually present, and a corrupt, foreign or
 // inconsistent artifact is an error, never a panic.
 func Load(r io.Reader) (*Model, artifact.Header, error) {
-	h, payload, err := artifact.Read(r, artifact.Limits{})
+	h, payload, err := artifact.ReadKind(r, artifact.Limits{}, Kind, KindVersion, ErrFormat)
 	if err != nil {
 		return nil, h, fmt.Errorf("linear: load: %w", err)
-	}
-	if h.Kind != Kind || h.KindVersion != KindVersion {
-		return nil, h, fmt.Errorf("%w: artifact kind %q version %d, want %q version %d", ErrFormat, h.Kind, h.KindVersion, Kind, KindVersion)
 	}
 	m, err := decode(payload)
 	if err != nil {
 		return nil, h, err
 	}
-	if err := checkSchema(h.Schema, m.Names); err != nil {
+	if err := h.CheckNames(m.Names, ErrFormat); err != nil {
 		return nil, h, err
 	}
 	return m, h, nil
