@@ -395,6 +395,7 @@ def main():
     bare_http = start([os.path.join(args.bin, "httpdot"), "-addr", "127.0.0.1:18500"])
     bare_grpc = start([os.path.join(args.bin, "grpcdot"), "-addr", "127.0.0.1:18501"])
     floor = start([os.path.join(args.bin, "tcpfloor"), "-addr", "127.0.0.1:18503"])
+    http_floor = start([os.path.join(args.bin, "httpfloor"), "-addr", "127.0.0.1:18504"])
     fastapi = start(["/usr/bin/python3", os.path.join(root, "bench", "peers", "fastapi_xgb.py"), os.path.join(tmp, "xgb100.json"), "18502"])
     deadline = time.time() + 60
     while True:
@@ -406,7 +407,7 @@ def main():
         if time.time() > deadline:
             raise RuntimeError("FastAPI did not start")
         time.sleep(0.2)
-    for name, p in (("httpdot", bare_http), ("grpcdot", bare_grpc), ("tcpfloor", floor)):
+    for name, p in (("httpdot", bare_http), ("grpcdot", bare_grpc), ("tcpfloor", floor), ("httpfloor", http_floor)):
         if p.poll() is not None:
             raise RuntimeError("%s exited (is its port taken?)" % name)
     plinth = {}
@@ -451,6 +452,7 @@ def main():
         c1 = latency_c1([
             ("bare-net/http", lambda c, d, rt: wrk("http://127.0.0.1:18500/predict", sample, c, d, tmp, rt=rt), bare_http.pid),
             ("tcpfloor", lambda c, d, rt: wrk("http://127.0.0.1:18503/predict", sample, c, d, tmp, rt=rt), floor.pid),
+            ("httpfloor", lambda c, d, rt: wrk("http://127.0.0.1:18504/predict", sample, c, d, tmp, rt=rt), http_floor.pid),
             ("plinth-v1-predict", lambda c, d, rt: wrk(base + "/v1/models/bench:predict", sample, c, d, tmp, token, rt=rt), pa.pid),
             ("plinth-v1-predict-noauth", lambda c, d, rt: wrk(nbase + "/v1/models/bench:predict", sample, c, d, tmp, rt=rt), pn.pid),
         ], args)
@@ -462,7 +464,7 @@ def main():
     if args.only == "grpc":
         print_only(rows, "bare-grpc-go")
         return
-    for p in (bare_http, bare_grpc, floor, pn, pl, fastapi):
+    for p in (bare_http, bare_grpc, floor, http_floor, pn, pl, fastapi):
         stop(p)
 
     steady = next(r for r in rows if r["server"] == "plinth-v1-predict" and r["concurrency"] == 8)["p99_us"]
@@ -495,7 +497,7 @@ def main():
                   "auth": "plinth rows: the gateway on, wrk and grpcload send an API key with scope predict (cached per --auth.cache-ttl, default 5s); *-noauth rows: --auth.disabled. The rate limiter runs on every request; its flags are raised so it never denies",
                   "paired": "paired_ratios: each run's req/s over the bare server's run in the same round (adjacent in time); paired_ratio_median their median. ratio_* are ratios of the median runs",
                   "cpu": "cpu_*_us_per_req: the server process's user and system CPU (/proc/PID/stat) over the run divided by the requests answered",
-                  "latency_c1_fifo": "the c=1 REST points again with every server thread and wrk under SCHED_FIFO priority 1 (chrt -f 1; the kernel still leaves others 5%), medians over the repeats; tcpfloor (bench/serving/bare/tcpfloor) answers each request with a fixed response without parsing it: the box's round-trip floor for any Go server",
+                  "latency_c1_fifo": "the c=1 REST points again with every server thread and wrk under SCHED_FIFO priority 1 (chrt -f 1; the kernel still leaves others 5%), medians over the repeats; tcpfloor (bench/serving/bare/tcpfloor) answers each request with a fixed response without parsing it: the box's round-trip floor for any Go server; httpfloor (bench/serving/bare/httpfloor) is net/http with a handler that drains the body and writes a fixed answer: the floor for any net/http server",
                   "rest_load": "wrk -t1 --latency", "grpc_load": "bench/serving/grpcload (one HTTP/2 connection)"},
         "ratio_vs_bare_http": round(v1 / bare64, 3),
         "paired_ratio_vs_bare_http": at("plinth-v1-predict", 64)["paired_ratio_median"],

@@ -17,6 +17,6 @@ if ((${#need[@]})); then apt-get update && apt-get install -y "${need[@]}"; fi
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 go build -o "$BIN/plinth" ./cmd/plinth
-go build -o "$BIN/" ./bench/serving/bare/httpdot ./bench/serving/bare/grpcdot ./bench/serving/bare/tcpfloor ./bench/serving/grpcload
+go build -o "$BIN/" ./bench/serving/bare/httpdot ./bench/serving/bare/grpcdot ./bench/serving/bare/tcpfloor ./bench/serving/bare/httpfloor ./bench/serving/grpcload
 exec $PY bench/serving/run.py --bin "$BIN" --out bench/results \
   --duration "${DURATION:-10}" --repeats "${REPEATS:-5}" --log-sample-rate "${LOG_SAMPLE_RATE:-0.01}" --only "${ONLY:-all}"
