@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -194,10 +193,8 @@ func ParseRules(data []byte) (*Rules, error) {
 	return r, nil
 }
 
+// strictDecode decodes rules YAML over v; an empty document leaves v as is.
 func strictDecode(data []byte, v any) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
 	if err := config.DecodeStrict(data, v); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("parse rules: %w", err)
 	}
