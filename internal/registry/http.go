@@ -249,11 +249,7 @@ func (h *HTTP) updateVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Model, req.Version = r.PathValue("model"), n
 	v, err := h.api.UpdateVersion(r.Context(), req)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, v)
+	h.answer(w, r, v, err)
 }
 
 func (h *HTTP) versionArtifact(w http.ResponseWriter, r *http.Request) {
@@ -325,11 +321,7 @@ func (h *HTTP) setTraffic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := h.api.SetTraffic(r.Context(), r.PathValue("model"), t)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, m)
+	h.answer(w, r, m, err)
 }
 
 func (h *HTTP) listAudit(w http.ResponseWriter, r *http.Request) {

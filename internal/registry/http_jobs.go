@@ -69,9 +69,5 @@ func (h *HTTP) setGatePolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Model = r.PathValue("model")
 	out, err := h.api.SetGatePolicy(r.Context(), p)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	h.answer(w, r, out, err)
 }
