@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"hash/maphash"
 	"time"
 
 	"github.com/plinthai/plinth/internal/wire"
@@ -277,14 +278,25 @@ func (j *joiner) expire(now time.Time) {
 	}
 }
 
-// idSet remembers the last n ids added.
+// idSet remembers the last n ids added. It keeps 64-bit hashes of the ids
+// (seeded per process), not the ids: the set then holds no pointers, so
+// the garbage collector never scans it. At 2·100,000 ids per set (the
+// default) that scan had been most of the mark work of a `plinth serve`
+// process, and the GC's pauses of the serving goroutines with it. Two
+// different ids share a hash with odds of n/2⁶⁴ per id added, about 10⁻¹⁴:
+// the second would be counted a duplicate. Memory grows with the ids seen,
+// up to n.
 type idSet struct {
-	m    map[string]struct{}
-	ring []string
+	seed maphash.Seed
+	m    map[uint64]struct{}
+	ring []uint64 // the hashes in the order added, len ≤ n; next wraps
+	n    int
 	next int
 }
 
-func newIDSet(n int) *idSet { return &idSet{m: make(map[string]struct{}, n), ring: make([]string, n)} }
+func newIDSet(n int) *idSet {
+	return &idSet{seed: maphash.MakeSeed(), m: map[uint64]struct{}{}, n: n}
+}
 
 // add records id and reports whether it was new. An empty id is always
 // new: it cannot be deduplicated.
@@ -292,14 +304,17 @@ func (s *idSet) add(id string) bool {
 	if id == "" {
 		return true
 	}
-	if _, ok := s.m[id]; ok {
+	h := maphash.String(s.seed, id)
+	if _, ok := s.m[h]; ok {
 		return false
 	}
-	if old := s.ring[s.next]; old != "" {
-		delete(s.m, old)
+	if len(s.ring) < s.n {
+		s.ring = append(s.ring, h)
+	} else {
+		delete(s.m, s.ring[s.next])
+		s.ring[s.next] = h
+		s.next = (s.next + 1) % s.n
 	}
-	s.ring[s.next] = id
-	s.m[id] = struct{}{}
-	s.next = (s.next + 1) % len(s.ring)
+	s.m[h] = struct{}{}
 	return true
 }
