@@ -303,7 +303,10 @@ def memory_split(args, tmp, grpcload_bin):
     1% prediction logs; the registry is internal (--auth.disabled: the
     registry client sends no credentials yet). It serves the 100-tree
     model under load (wrk and grpcload at c=64), then loads ten 300-tree
-    models; RSS is read 1 s after the last is ready."""
+    models; RSS is read 1 s after the last is ready. The REST runs (c=8
+    and c=64, one each, after the other servers have stopped) give the
+    latency of this layout, whose process holds no monitor state or NATS
+    server for its garbage collector to mark."""
     reg = start([os.path.join(args.bin, "plinth"), "serve", "--target=registry", "--data.dir", os.path.join(tmp, "split-registry"),
                  "--server.http-addr", "127.0.0.1:18610", "--server.grpc-addr", "127.0.0.1:18611", "--nats.listen", "127.0.0.1:18622",
                  "--log.level", "warn", "--auth.disabled"])
@@ -328,13 +331,17 @@ def memory_split(args, tmp, grpcload_bin):
         with open(os.path.join(tmp, "xgb100.json"), "rb") as f:
             register(rbase, None, "bench", f.read())
         wait_http(base + "/v2/models/bench/ready", headers=bearer(token))
-        load = [wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), 64, args.duration, tmp, token),
-                grpcload(grpcload_bin, "127.0.0.1:18601", "bench", os.path.join(tmp, "sample.json"), 64, args.duration, token)]
+        rest = {c: wrk(base + "/v1/models/bench:predict", os.path.join(tmp, "sample.json"), c, args.duration, tmp, token) for c in (8, 64)}
+        for c, r in rest.items():
+            print("  inference target alone, /v1 predict, auth on  c=%-3d %9.0f req/s  p50 %7.0f us  p99 %8.0f us  errors %d" % (
+                c, r["rps"], r["p50_us"], r["p99_us"], r["errors"]), flush=True)
+        load = list(rest.values()) + [grpcload(grpcload_bin, "127.0.0.1:18601", "bench", os.path.join(tmp, "sample.json"), 64, args.duration, token)]
         load_ten_300(tmp, rbase, None, base, token)
         return {"rss_mb": round(rss_mb(inf.pid), 1), "peak_rss_mb": round(rss_mb(inf.pid, "VmHWM"), 1),
                 "registry_process_rss_mb": round(rss_mb(reg.pid), 1), "errors_under_load": sum(r["errors"] for r in load),
+                "rest_c8": rest[8], "rest_c64": rest[64],
                 "measured": "plinth serve --target=inference --nats.url=<registry process's embedded NATS> --registry.addr=<registry process>, "
-                            "auth on; after wrk and grpcload at c=64 for %d s each on the 100-tree model, then ten 300-tree models loaded" % args.duration}
+                            "auth on; after wrk at c=8 and c=64 (rest_c8, rest_c64) and grpcload at c=64, %d s each, on the 100-tree model, then ten 300-tree models loaded" % args.duration}
     finally:
         stop(inf)
         stop(reg)
