@@ -282,7 +282,7 @@ func (j *joiner) expire(now time.Time) {
 // (seeded per process), not the ids: the set then holds no pointers, so
 // the garbage collector never scans it. At 2·100,000 ids per set (the
 // default) that scan had been most of the mark work of a `plinth serve`
-// process, and the GC's pauses of the serving goroutines with it. Two
+// process and, on one core, of the time requests waited for it. Two
 // different ids share a hash with odds of n/2⁶⁴ per id added, about 10⁻¹⁴:
 // the second would be counted a duplicate. Memory grows with the ids seen,
 // up to n.
