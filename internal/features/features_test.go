@@ -249,7 +249,13 @@ func TestRedisReplicas(t *testing.T) {
 			}
 			waitCount(t, r1, 11, 1000)
 			waitCount(t, r2, 11, 1000)
+			// A replica counts a batch just after the store has it, so the
+			// counters may trail the state for a moment.
 			n1, n2 := applied(t, reg1), applied(t, reg2)
+			for deadline := time.Now().Add(5 * time.Second); n1+n2 < 1000 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+				n1, n2 = applied(t, reg1), applied(t, reg2)
+			}
 			if n1 == 0 || n2 == 0 || n1+n2 != 1000 {
 				t.Errorf("replicas applied %v and %v events, want both some, 1000 in all", n1, n2)
 			}
