@@ -11,34 +11,14 @@ import (
 	"github.com/plinthai/plinth/internal/registry"
 )
 
-// series returns the series of the metric family name in reg whose labels
-// include all of want.
-func series(t *testing.T, reg *prometheus.Registry, name string, want map[string]string) []*dto.Metric {
+// histogram reads one series of a histogram vector.
+func histogram(t *testing.T, o prometheus.Observer) *dto.Histogram {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
+	var m dto.Metric
+	if err := o.(prometheus.Metric).Write(&m); err != nil {
 		t.Fatal(err)
 	}
-	var out []*dto.Metric
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	metric:
-		for _, m := range f.GetMetric() {
-			got := map[string]string{}
-			for _, l := range m.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if got[k] != v {
-					continue metric
-				}
-			}
-			out = append(out, m)
-		}
-	}
-	return out
+	return m.GetHistogram()
 }
 
 // One version's requests, errors, latencies and batch rows are counted
@@ -67,7 +47,6 @@ func TestMetricsPerVersion(t *testing.T) {
 		}
 	}
 
-	v1 := map[string]string{"model": "m", "version": "1"}
 	m := h.s.metrics
 	if got := testutil.ToFloat64(m.requests.WithLabelValues("m", "1", "champion")); got != 4 {
 		t.Errorf("requests{m,1,champion} = %v, want 4", got)
@@ -75,21 +54,11 @@ func TestMetricsPerVersion(t *testing.T) {
 	if got := testutil.ToFloat64(m.errors.WithLabelValues("m", "1")); got != 1 {
 		t.Errorf("errors{m,1} = %v, want 1", got)
 	}
-	for _, c := range []struct {
-		name       string
-		count, sum float64 // sum < 0: not checked
-	}{
-		{"plinth_inference_latency_seconds", 4, -1},
-		{"plinth_inference_batch_rows", 4, 5}, // 1 + 1 + 2 + 1 rows
-	} {
-		s := series(t, h.prom, c.name, v1)
-		if len(s) != 1 {
-			t.Fatalf("%s{m,1}: %d series, want 1", c.name, len(s))
-		}
-		hist := s[0].GetHistogram()
-		if float64(hist.GetSampleCount()) != c.count || (c.sum >= 0 && hist.GetSampleSum() != c.sum) {
-			t.Errorf("%s{m,1}: count %d sum %v, want %v and %v", c.name, hist.GetSampleCount(), hist.GetSampleSum(), c.count, c.sum)
-		}
+	if lat := histogram(t, m.latency.WithLabelValues("m", "1")); lat.GetSampleCount() != 4 {
+		t.Errorf("latency{m,1}: %d observations, want 4", lat.GetSampleCount())
+	}
+	if rows := histogram(t, m.batchSize.WithLabelValues("m", "1")); rows.GetSampleCount() != 4 || rows.GetSampleSum() != 5 {
+		t.Errorf("batch_rows{m,1}: %d calls of %v rows, want 4 of 1 + 1 + 2 + 1", rows.GetSampleCount(), rows.GetSampleSum())
 	}
 	if got := testutil.ToFloat64(m.loaded.WithLabelValues("m")); got != 1 {
 		t.Errorf("loaded_versions{m} = %v, want 1", got)
@@ -103,9 +72,14 @@ func TestMetricsPerVersion(t *testing.T) {
 	if status, _, body := h.do("POST", "/v1/models/m:predict", []byte(`{"features":[1,2,3]}`), nil); status != 200 {
 		t.Fatalf("after the swap = %d %s", status, body)
 	}
-	for _, name := range []string{"plinth_inference_requests_total", "plinth_inference_errors_total", "plinth_inference_latency_seconds", "plinth_inference_batch_rows"} {
-		if s := series(t, h.prom, name, v1); len(s) != 0 {
-			t.Errorf("%s: %d series of version 1 after it was unloaded, want none", name, len(s))
+	// Only version 2's series are left: one per arm, one of each other.
+	for _, c := range []struct {
+		name string
+		vec  prometheus.Collector
+		want int
+	}{{"requests", m.requests, int(numArms)}, {"errors", m.errors, 1}, {"latency", m.latency, 1}, {"batch rows", m.batchSize, 1}} {
+		if got := testutil.CollectAndCount(c.vec); got != c.want {
+			t.Errorf("%s: %d series after version 1 was unloaded, want %d (version 2's)", c.name, got, c.want)
 		}
 	}
 	if got := testutil.ToFloat64(m.requests.WithLabelValues("m", "2", "champion")); got != 1 {
